@@ -1,0 +1,385 @@
+"""The vectorized model: people, geographic and virtual groups, and one step of solidarity.
+
+All state lives in numpy arrays, one entry per person (or per group); a step is vectorized over
+people and groups, and Python loops run only over meeting rounds, grid offsets and topics.
+People are also reachable as Mesa agents (:class:`~simsolidarity.agents.Person`) whose attributes
+are views on these arrays; they are created the first time ``model.agents`` is read, so a large
+run that never asks for them does not pay for them.
+
+One step, in this fixed order (every random draw from ``model.rng``):
+
+1. **Recommend**: who is active online and who takes part offline this step is drawn; each active
+   person with a free membership slot is shown ``n_recommendations`` virtual groups by the
+   recommender and joins those whose interest match passes ``join_threshold``.
+2. **Meet**: in ``meetings_per_step`` rounds, each person present in some group (their block's
+   geographic group if taking part offline, their virtual groups if active online) attends one
+   of them at random, and each group's attendees are paired by a random matching; a pair closer
+   than ``confidence`` moves together by ``influence`` times the difference (Deffuant–Weisbuch).
+   Each person's exposure is the opinions of the co-members of the groups they were present in.
+3. **Support**: people hit by a need event (``need_rate``) receive support from this step's
+   contacts (meeting partners and local ties), each scaled by its depth.
+4. **Belonging**: moves by ``belonging_rate`` toward a target made of identification with the
+   groups the person took part in (opinion similarity, weighted by depth against ``depth_need``)
+   and of the support received; it decays toward 0 without participation.
+5. **Leave**: a person leaves each virtual group whose mean opinion is farther than
+   ``leave_threshold`` (unfollowing); groups' topics then follow their members.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .agents import Person
+from .outcomes import OUTCOMES, measure, most_isolated_quartile
+from .parameters import resolve_parameters
+from .recommenders import RECOMMENDERS
+
+#: People scored by a recommender at once, so that the (people x groups) score matrix stays small.
+RECOMMEND_CHUNK = 1 << 15
+
+
+def _compact(table: np.ndarray) -> np.ndarray:
+    """Move each row's valid entries (>= 0) to the front, keeping their order."""
+    return np.take_along_axis(table, np.argsort(table < 0, axis=1, kind="stable"), axis=1)
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norm > 0, norm, 1.0)
+
+
+def _depth_factor(depth: float, depth_need: float) -> float:
+    """How fully a tie of ``depth`` meets a need for ``depth_need`` (1 when it is deep enough)."""
+    return 1.0 if depth >= depth_need else depth / depth_need
+
+
+class SolidarityModel(mesa.Model):
+    """Agent-based model of online and offline social solidarity.
+
+    Args:
+        parameters: model parameters by canonical name (see :data:`~simsolidarity.parameters.PARAMETERS`);
+            any left out take their defaults.
+        rng: seed or ``numpy.random.Generator``; the same parameters and seed give the same run.
+        **overrides: parameters given as keywords (as ``mesa.batch_run`` passes them); they take
+            precedence over ``parameters``.
+
+    Raises:
+        ParameterError: before any work, for an unknown name or a bad value.
+    """
+
+    def __init__(self, parameters: Mapping[str, Any] | None = None, *, rng: Any = None, **overrides: Any) -> None:
+        resolved = resolve_parameters({**(parameters or {}), **overrides})
+        self._people_created = False
+        super().__init__(rng=rng)
+        self.parameters: dict[str, Any] = resolved
+        self.n_people: int = resolved["n_people"]
+        self.n_virtual_groups: int = resolved["n_virtual_groups"]
+        self.recommender = RECOMMENDERS[resolved["recommender"]]
+
+        self._place_people()
+        self._draw_traits()
+        self._tie_locally()
+        self._open_groups()
+        self._clear_step_state()
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"step": "steps", **{name: o.report for name, o in OUTCOMES.items()}}
+        )
+        self.datacollector.collect(self)
+
+    # --- initialization -------------------------------------------------------------------------
+
+    def _place_people(self) -> None:
+        """Put each person on a distinct grid cell and into the geographic group of its block."""
+        p = self.parameters
+        width, height, side = p["width"], p["height"], p["block_size"]
+        cells = self.rng.choice(width * height, size=self.n_people, replace=False)
+        #: (people, 2) grid cell (x, y) of each person.
+        self.position = np.column_stack([cells % width, cells // width])
+        blocks_across = math.ceil(width / side)
+        self.n_blocks = blocks_across * math.ceil(height / side)
+        #: (people,) the person's neighbourhood block, i.e. geographic group.
+        self.block = (self.position[:, 1] // side) * blocks_across + self.position[:, 0] // side
+
+    def _draw_traits(self) -> None:
+        p, n, rng = self.parameters, self.n_people, self.rng
+        #: (people, n_topics) interests on the simplex.
+        self.interests = rng.dirichlet(np.ones(p["n_topics"]), size=n)
+        #: (people,) opinion on the contested issue, uniform on [-1, 1] at the start.
+        self.opinion = rng.uniform(-1.0, 1.0, size=n)
+        mean, concentration = p["isolation_mean"], p["isolation_concentration"]
+        if 0.0 < mean < 1.0:
+            isolation = rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
+        else:  # the Beta distribution degenerates to a point mass at 0 or 1
+            isolation = np.full(n, mean)
+        #: (people,) isolation where the person lives, in [0, 1].
+        self.isolation = isolation
+        #: (people,) whether the person has online access.
+        self.online = rng.random(n) < p["online_share"]
+        #: (people,) felt belonging, starting at the middle of the scale.
+        self.belonging = np.full(n, 0.5)
+        #: (people,) the quarter of people with the highest isolation.
+        self.most_isolated = most_isolated_quartile(self.isolation)
+
+    def _tie_locally(self) -> None:
+        """Tie neighbours within ``local_tie_radius``; each tie forms with chance (1 - iso_i)(1 - iso_j)."""
+        p, n = self.parameters, self.n_people
+        width, height, radius = p["width"], p["height"], p["local_tie_radius"]
+        occupant = np.full((height, width), -1)
+        x, y = self.position[:, 0], self.position[:, 1]
+        occupant[y, x] = np.arange(n)
+        candidates = []
+        # Half of the Moore neighbourhood, so that each unordered pair is looked at once.
+        for dy in range(radius + 1):
+            for dx in range(-radius, radius + 1):
+                if dy == 0 and dx <= 0:
+                    continue
+                nx, ny = x + dx, y + dy
+                inside = np.flatnonzero((nx >= 0) & (nx < width) & (ny < height))
+                neighbour = occupant[ny[inside], nx[inside]]
+                taken = neighbour >= 0
+                candidates.append(np.column_stack([inside[taken], neighbour[taken]]))
+        pairs = np.concatenate(candidates) if candidates else np.empty((0, 2), dtype=np.intp)
+        chance = (1.0 - self.isolation[pairs[:, 0]]) * (1.0 - self.isolation[pairs[:, 1]])
+        #: (ties, 2) local ties between grid neighbours.
+        self.local_ties = pairs[self.rng.random(len(pairs)) < chance]
+
+    def _open_groups(self) -> None:
+        p, g = self.parameters, self.n_virtual_groups
+        #: (groups, n_topics) topic of each virtual group; follows its members' interests.
+        self.group_topic = self.rng.dirichlet(np.ones(p["n_topics"]), size=g) if g else np.empty((0, p["n_topics"]))
+        #: (people, max_memberships) virtual group ids, valid ones first, -1 for a free slot.
+        self.memberships = np.full((self.n_people, p["max_memberships"]), -1, dtype=np.intp)
+        self._refresh_groups()
+
+    def _clear_step_state(self) -> None:
+        n = self.n_people
+        self.active_online = np.zeros(n, dtype=bool)
+        self.offline_present = np.zeros(n, dtype=bool)
+        self.exposure_mean = np.full(n, np.nan)
+        self.exposure_spread = np.full(n, np.nan)
+        self.in_need = np.zeros(n, dtype=bool)
+        self.support = np.zeros(n)
+        self.support_online = np.zeros(n)
+        self.support_offline = np.zeros(n)
+        self.contact_pairs = self.local_ties
+        self.contact_online = np.zeros(len(self.local_ties), dtype=bool)
+
+    # --- Mesa agents, created on first use ------------------------------------------------------
+
+    def _ensure_people(self) -> None:
+        if not self._people_created:
+            self._people_created = True
+            self._people = list(Person.create_agents(self, self.n_people, index=np.arange(self.n_people)))
+
+    @property
+    def agents(self):  # noqa: D102 - Mesa's documented property; people are created on first use
+        self._ensure_people()
+        return super().agents
+
+    @property
+    def agents_by_type(self):  # noqa: D102
+        self._ensure_people()
+        return super().agents_by_type
+
+    def person(self, index: int) -> Person:
+        """The Mesa agent of row ``index``."""
+        self._ensure_people()
+        return self._people[index]
+
+    # --- group state ----------------------------------------------------------------------------
+
+    def _refresh_groups(self) -> None:
+        """Recompute each virtual group's size and mean opinion, and move its topic to its members' mean."""
+        person, slot = np.nonzero(self.memberships >= 0)
+        group = self.memberships[person, slot]
+        g = self.n_virtual_groups
+        #: (groups,) members per virtual group.
+        self.group_size = np.bincount(group, minlength=g)
+        occupied = self.group_size > 0
+        #: (groups,) mean opinion of the members, nan for an empty group.
+        self.group_opinion = np.full(g, np.nan)
+        self.group_opinion[occupied] = (
+            np.bincount(group, weights=self.opinion[person], minlength=g)[occupied] / self.group_size[occupied]
+        )
+        for topic in range(self.group_topic.shape[1]):
+            total = np.bincount(group, weights=self.interests[person, topic], minlength=g)
+            self.group_topic[occupied, topic] = total[occupied] / self.group_size[occupied]
+        self._unit_topic = _unit_rows(self.group_topic)
+
+    def interest_similarity(self, people: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each person's interests to each group's topic: (people, groups) in [0, 1]."""
+        return _unit_rows(self.interests[people]) @ self._unit_topic.T
+
+    def opinion_similarity(self, people: np.ndarray) -> np.ndarray:
+        """``1 - |opinion - group mean| / 2`` for each person and group, in [0, 1]; 0.5 for an empty group."""
+        closeness = 1.0 - np.abs(self.opinion[people, None] - self.group_opinion[None, :]) / 2.0
+        return np.where(np.isnan(closeness), 0.5, closeness)
+
+    # --- one step -------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance the model by one step (recommend, meet, support, belonging, leave) and collect."""
+        self._recommend()
+        self._meet()
+        self._refresh_groups()  # joins and meetings changed the groups; belonging and leaving read them
+        self._support()
+        self._update_belonging()
+        self._leave()
+        self.datacollector.collect(self)
+
+    def _recommend(self) -> None:
+        p, n = self.parameters, self.n_people
+        self.active_online = self.online & (self.rng.random(n) < p["online_activity"])
+        self.offline_present = self.rng.random(n) >= self.isolation
+        if self.n_virtual_groups == 0:
+            return
+        # Memberships are compacted, so a free last slot means room for another group.
+        seekers = np.flatnonzero(self.active_online & (self.memberships[:, -1] < 0))
+        for start in range(0, seekers.size, RECOMMEND_CHUNK):
+            self._show_and_join(seekers[start : start + RECOMMEND_CHUNK])
+
+    def _show_and_join(self, people: np.ndarray) -> None:
+        """Show ``people`` their best-scored groups and let them join those that match their interests."""
+        p, g = self.parameters, self.n_virtual_groups
+        scores = np.array(self.recommender(self, people), dtype=float)
+        if scores.shape != (people.size, g):
+            raise ValueError(
+                f"recommender {p['recommender']!r} returned scores of shape {scores.shape}, "
+                f"expected (people, groups) = {(people.size, g)}"
+            )
+        held = self.memberships[people]
+        row, slot = np.nonzero(held >= 0)
+        scores[row, held[row, slot]] = -np.inf  # never show a group the person is already in
+        shown_count = min(p["n_recommendations"], g)
+        shown = np.argpartition(-scores, shown_count - 1, axis=1)[:, :shown_count]
+        shown_scores = np.take_along_axis(scores, shown, axis=1)
+        best_first = np.argsort(-shown_scores, axis=1, kind="stable")
+        shown = np.take_along_axis(shown, best_first, axis=1)
+        shown_scores = np.take_along_axis(shown_scores, best_first, axis=1)
+        match = np.einsum("pk,pck->pc", _unit_rows(self.interests[people]), self._unit_topic[shown])
+        wants = np.isfinite(shown_scores) & (match >= p["join_threshold"])
+        free = np.count_nonzero(held < 0, axis=1)
+        joins = wants & (np.cumsum(wants, axis=1) <= free[:, None])
+        merged = np.concatenate([held, np.where(joins, shown, -1)], axis=1)
+        self.memberships[people] = _compact(merged)[:, : held.shape[1]]
+
+    def _meet(self) -> None:
+        p, g = self.parameters, self.n_virtual_groups
+        # Every group in one id space: virtual groups 0..g-1, then geographic group g + block.
+        virtual = np.where(self.active_online[:, None], self.memberships, -1)
+        geographic = np.where(self.offline_present, g + self.block, -1)
+        present = np.column_stack([geographic, virtual])
+        pairs, online = [], []
+        for _ in range(p["meetings_per_step"]):
+            first, second, group = self._random_matching(present)
+            self._influence(first, second)
+            pairs.append(np.column_stack([first, second]))
+            online.append(group < g)
+        self.contact_pairs = np.concatenate([*pairs, self.local_ties])
+        self.contact_online = np.concatenate([*online, np.zeros(len(self.local_ties), dtype=bool)])
+        self._expose(present)
+
+    def _random_matching(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One meeting round: each present person attends one of their groups, attendees pair up at random.
+
+        Returns the two sides of each pair and the group it met in; the pairs are disjoint.
+        """
+        keys = self.rng.random(present.shape)
+        keys[present < 0] = 2.0
+        attended = present[np.arange(len(present)), keys.argmin(axis=1)]
+        people = np.flatnonzero(attended >= 0)
+        group = attended[people]
+        order = np.lexsort((self.rng.random(people.size), group))
+        people, group = people[order], group[order]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        rank = np.arange(people.size) - np.repeat(starts, np.diff(np.r_[starts, people.size]))
+        # The 1st attendee of a group meets the 2nd, the 3rd the 4th, ...; an odd one out meets nobody.
+        lead = np.flatnonzero((rank[:-1] % 2 == 0) & (group[1:] == group[:-1]))
+        return people[lead], people[lead + 1], group[lead]
+
+    def _influence(self, first: np.ndarray, second: np.ndarray) -> None:
+        """Bounded confidence on disjoint pairs: both move by ``influence`` x difference if close enough."""
+        p = self.parameters
+        difference = self.opinion[second] - self.opinion[first]
+        close = np.abs(difference) < p["confidence"]
+        step = p["influence"] * difference[close]
+        self.opinion[first[close]] += step
+        self.opinion[second[close]] -= step
+
+    def _expose(self, present: np.ndarray) -> None:
+        """Exposure: mean and spread of the opinions of the co-members of the groups a person attended."""
+        x = self.opinion
+        attended = present >= 0
+        groups = present[attended]
+        opinions = np.broadcast_to(x[:, None], present.shape)[attended]
+        size = self.n_virtual_groups + self.n_blocks
+        count = np.bincount(groups, minlength=size)
+        total = np.bincount(groups, weights=opinions, minlength=size)
+        squares = np.bincount(groups, weights=opinions**2, minlength=size)
+        index = np.where(attended, present, 0)
+        others = np.where(attended, count[index] - 1, 0).sum(axis=1)
+        others_total = np.where(attended, total[index] - x[:, None], 0.0).sum(axis=1)
+        others_squares = np.where(attended, squares[index] - x[:, None] ** 2, 0.0).sum(axis=1)
+        seen = others > 0
+        self.exposure_mean = np.full(self.n_people, np.nan)
+        self.exposure_spread = np.full(self.n_people, np.nan)
+        mean = others_total[seen] / others[seen]
+        self.exposure_mean[seen] = mean
+        self.exposure_spread[seen] = np.sqrt(np.maximum(others_squares[seen] / others[seen] - mean**2, 0.0))
+
+    def _support(self) -> None:
+        """Need events, and the support each contact delivers, scaled by the contact's depth.
+
+        Contacts combine like independent chances: ``support = 1 - prod(1 - depth)`` over the
+        person's contacts this step, so one deep contact meets a need that many shallow ones only
+        approach.
+        """
+        p, n = self.parameters, self.n_people
+        self.in_need = self.rng.random(n) < p["need_rate"]
+        online = self.contact_online
+        online_contacts = np.bincount(self.contact_pairs[online].ravel(), minlength=n)
+        offline_contacts = np.bincount(self.contact_pairs[~online].ravel(), minlength=n)
+        unmet_online = (1.0 - p["online_depth"]) ** online_contacts
+        unmet_offline = (1.0 - p["offline_depth"]) ** offline_contacts
+        self.support_online = np.where(self.in_need, 1.0 - unmet_online, 0.0)
+        self.support_offline = np.where(self.in_need, 1.0 - unmet_offline, 0.0)
+        self.support = np.where(self.in_need, 1.0 - unmet_online * unmet_offline, 0.0)
+
+    def _update_belonging(self) -> None:
+        """Belonging moves toward identification with attended groups combined with support received."""
+        p, x = self.parameters, self.opinion
+        residents = np.bincount(self.block, minlength=self.n_blocks)
+        block_opinion = np.bincount(self.block, weights=x, minlength=self.n_blocks) / np.maximum(residents, 1)
+        offline = 1.0 - np.abs(x - block_opinion[self.block]) / 2.0
+        offline *= _depth_factor(p["offline_depth"], p["depth_need"])
+        offline = np.where(self.offline_present, offline, 0.0)
+        attended = np.where(self.active_online[:, None], self.memberships, -1)
+        online = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
+        online = np.where(attended >= 0, online, 0.0).max(axis=1, initial=0.0)
+        online *= _depth_factor(p["online_depth"], p["depth_need"])
+        identification = np.maximum(offline, online)
+        target = 1.0 - (1.0 - identification) * (1.0 - self.support)
+        self.belonging += p["belonging_rate"] * (target - self.belonging)
+
+    def _leave(self) -> None:
+        """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``."""
+        held = self.memberships >= 0
+        distance = np.abs(self.opinion[:, None] - self.group_opinion[np.where(held, self.memberships, 0)])
+        leaving = held & (distance > self.parameters["leave_threshold"])
+        rows = np.flatnonzero(leaving.any(axis=1))
+        if rows.size:
+            self.memberships[leaving] = -1
+            self.memberships[rows] = _compact(self.memberships[rows])
+        self._refresh_groups()
+
+    # --- convenience ----------------------------------------------------------------------------
+
+    def outcomes(self) -> dict[str, float]:
+        """Every outcome of the current state, by canonical name."""
+        return measure(self)

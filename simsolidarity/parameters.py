@@ -1,0 +1,179 @@
+"""The parameter schema: the one place where the model's parameters are defined.
+
+Each :class:`Parameter` carries its canonical name, type, range, default and one line of meaning.
+The model validates against it (:func:`resolve_parameters`); the scenario loader, the sweep runner,
+the browser app and the documentation read the same :data:`PARAMETERS`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter.
+
+    Attributes:
+        name: canonical name, used in code, YAML, plots and docs.
+        type: ``int``, ``float`` or ``str``.
+        default: the value used when none is given.
+        meaning: one line saying what the parameter means in the model.
+        low, high: bounds of the range (``None``: unbounded on that side).
+        low_open, high_open: whether the bound itself is excluded.
+        group: the part of the model the parameter belongs to (for tables and app panels).
+    """
+
+    name: str
+    type: type
+    default: Any
+    meaning: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    group: str = "model"
+
+    @property
+    def range_text(self) -> str:
+        """The range in interval notation, e.g. ``(0, 2]`` or ``int >= 1``."""
+        if self.type is str:
+            return "a registered recommender name" if self.name == "recommender" else "text"
+        if self.type is int:
+            if self.high is None:
+                return f"int >= {self.low:g}"
+            return f"int in [{self.low:g}, {self.high:g}]"
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{left}{low}, {high}{right}"
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise :class:`ParameterError`."""
+        if self.type is str:
+            if not isinstance(value, str):
+                raise ParameterError(self.name, value, self.range_text)
+            if self.name == "recommender":
+                from .recommenders import RECOMMENDERS
+
+                if value not in RECOMMENDERS:
+                    names = ", ".join(sorted(RECOMMENDERS))
+                    raise ParameterError(self.name, value, f"one of the registered recommenders: {names}")
+            return value
+        if self.type is int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ParameterError(self.name, value, f"an integer ({self.range_text})")
+            value = int(value)
+        else:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ParameterError(self.name, value, f"a number in {self.range_text}")
+            value = float(value)
+            if math.isnan(value):
+                raise ParameterError(self.name, value, f"a number in {self.range_text}")
+        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        if too_low or too_high:
+            kind = "an integer" if self.type is int else "a number"
+            raise ParameterError(self.name, value, f"{kind} in {self.range_text}")
+        return value
+
+
+def _p(name, type_, default, meaning, low=None, high=None, *, low_open=False, high_open=False, group):
+    return Parameter(name, type_, default, meaning, low, high, low_open, high_open, group)
+
+
+#: Every parameter of the model, by canonical name, in the order of DESIGN.md.
+PARAMETERS: dict[str, Parameter] = {
+    p.name: p
+    for p in [
+        _p("n_people", int, 2000, "number of people", 2, group="population"),
+        _p("width", int, 50, "grid width in cells (at most one person per cell)", 1, group="geography"),
+        _p("height", int, 50, "grid height in cells", 1, group="geography"),
+        _p("block_size", int, 10, "side of a neighbourhood block; one geographic group per block", 1,
+           group="geography"),
+        _p("local_tie_radius", int, 1, "Moore radius within which local ties form", 1, group="geography"),
+        _p("isolation_mean", float, 0.3, "mean of the Beta distribution of isolation", 0, 1,
+           group="population"),
+        _p("isolation_concentration", float, 4.0,
+           "concentration (alpha + beta) of the Beta distribution of isolation", 0, low_open=True,
+           group="population"),
+        _p("online_share", float, 0.8, "share of people with online access", 0, 1, group="online"),
+        _p("online_activity", float, 0.5, "chance that a person with access is active online in a step",
+           0, 1, group="online"),
+        _p("n_topics", int, 5, "dimensions of interests and group topics", 1, group="groups"),
+        _p("n_virtual_groups", int, 40, "virtual groups at the start", 0, group="groups"),
+        _p("max_memberships", int, 3, "virtual groups a person can belong to at once", 1, group="groups"),
+        _p("join_threshold", float, 0.6, "least interest match for joining a recommended group", 0, 1,
+           group="groups"),
+        _p("leave_threshold", float, 0.8,
+           "opinion distance to a group's mean above which a person leaves it", 0, 2, low_open=True,
+           group="groups"),
+        _p("recommender", str, "similarity", "rule that picks the virtual groups shown to a person",
+           group="recommendation"),
+        _p("n_recommendations", int, 3, "candidate groups shown to an active person per step", 1,
+           group="recommendation"),
+        _p("homophily", float, 0.5,
+           "weight of opinion against interest similarity in `similarity` (0: interests only)", 0, 1,
+           group="recommendation"),
+        _p("diversity_weight", float, 0.5, "weight of opinion difference in `bridging` and `hybrid`",
+           0, 1, group="recommendation"),
+        _p("confidence", float, 0.5, "bounded-confidence threshold on the [-1, 1] opinion scale", 0, 2,
+           low_open=True, group="opinion"),
+        _p("influence", float, 0.2, "convergence rate: share of the difference each side moves", 0, 0.5,
+           low_open=True, group="opinion"),
+        _p("meetings_per_step", int, 2, "pairwise meeting rounds inside each group per step", 1,
+           group="opinion"),
+        _p("need_rate", float, 0.1, "chance of a need event for a person in a step", 0, 1,
+           group="support"),
+        _p("online_depth", float, 0.4, "depth of an online tie (support it carries)", 0, 1,
+           group="support"),
+        _p("offline_depth", float, 1.0, "depth of a face-to-face tie", 0, 1, group="support"),
+        _p("depth_need", float, 0.5, "depth a person needs from support to feel it met", 0, 1,
+           group="support"),
+        _p("belonging_rate", float, 0.1, "how fast belonging moves toward its target per step", 0, 1,
+           low_open=True, group="support"),
+    ]
+}
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter at its default value."""
+    return {name: p.default for name, p in PARAMETERS.items()}
+
+
+def unknown_parameter_error(name: str) -> ParameterError:
+    """The error for a name that is not a parameter, suggesting the nearest canonical name."""
+    close = difflib.get_close_matches(name, PARAMETERS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ParameterError(name, None, f"one of the names in the parameter schema{hint}", unknown=True)
+
+
+def resolve_parameters(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Validate ``given`` against the schema and fill in defaults.
+
+    Raises :class:`ParameterError` naming the parameter, the value and what was expected for an
+    unknown name, a wrong type, a value out of range, an unknown recommender, or a grid with fewer
+    cells than people.
+    """
+    given = dict(given or {})
+    for name in given:
+        if name not in PARAMETERS:
+            raise unknown_parameter_error(name)
+    resolved = {name: p.validate(given.get(name, p.default)) for name, p in PARAMETERS.items()}
+    cells = resolved["width"] * resolved["height"]
+    if cells < resolved["n_people"]:
+        raise ParameterError(
+            "n_people",
+            resolved["n_people"],
+            f"at most width x height = {resolved['width']} x {resolved['height']} = {cells} "
+            "(one person per cell)",
+        )
+    return resolved
