@@ -178,12 +178,12 @@ class SolidarityModel(mesa.Model):
             self._people = list(Person.create_agents(self, self.n_people, index=np.arange(self.n_people)))
 
     @property
-    def agents(self):  # noqa: D102 - Mesa's documented property; people are created on first use
+    def agents(self):
         self._ensure_people()
         return super().agents
 
     @property
-    def agents_by_type(self):  # noqa: D102
+    def agents_by_type(self):
         self._ensure_people()
         return super().agents_by_type
 

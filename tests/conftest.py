@@ -1,0 +1,27 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+import pytest
+from scipy import stats
+
+#: A small population that still has several blocks, groups and local ties: quick to run.
+SMALL = {"n_people": 400, "width": 25, "height": 25, "block_size": 5, "n_virtual_groups": 12}
+
+
+def paired_ci(a: list[float], b: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Student-t confidence interval of the mean of the paired differences ``a - b``."""
+    difference = np.asarray(a) - np.asarray(b)
+    half = stats.t.ppf((1 + confidence) / 2, difference.size - 1) * stats.sem(difference)
+    return float(difference.mean() - half), float(difference.mean() + half)
+
+
+@pytest.fixture
+def restore_start_method():
+    """mesa.batch_run forces the process-wide 'spawn' start method; put the old one back afterwards."""
+    before = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
