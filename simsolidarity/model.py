@@ -41,6 +41,8 @@ from .recommenders import RECOMMENDERS
 
 #: People scored by a recommender at once, so that the (people x groups) score matrix stays small.
 RECOMMEND_CHUNK = 1 << 15
+#: Recommender scores closer than this count as tied; ties are broken at random, not by group id.
+SCORE_RESOLUTION = 1e-9
 
 
 def _compact(table: np.ndarray) -> np.ndarray:
@@ -212,6 +214,14 @@ class SolidarityModel(mesa.Model):
             self.group_topic[occupied, topic] = total[occupied] / self.group_size[occupied]
         self._unit_topic = _unit_rows(self.group_topic)
 
+    def group_members_by_block(self) -> np.ndarray:
+        """(groups, blocks) count of each virtual group's members living in each block."""
+        person, slot = np.nonzero(self.memberships >= 0)
+        cell = self.memberships[person, slot] * self.n_blocks + self.block[person]
+        return np.bincount(cell, minlength=self.n_virtual_groups * self.n_blocks).reshape(
+            self.n_virtual_groups, self.n_blocks
+        )
+
     def interest_similarity(self, people: np.ndarray) -> np.ndarray:
         """Cosine similarity of each person's interests to each group's topic: (people, groups) in [0, 1]."""
         return _unit_rows(self.interests[people]) @ self._unit_topic.T
@@ -253,6 +263,7 @@ class SolidarityModel(mesa.Model):
                 f"recommender {p['recommender']!r} returned scores of shape {scores.shape}, "
                 f"expected (people, groups) = {(people.size, g)}"
             )
+        scores += SCORE_RESOLUTION * self.rng.random(scores.shape)
         held = self.memberships[people]
         row, slot = np.nonzero(held >= 0)
         scores[row, held[row, slot]] = -np.inf  # never show a group the person is already in
