@@ -27,6 +27,7 @@ class ParameterError(SimsolidarityError, ValueError):
         self.name = name
         self.value = value
         self.expected = expected
+        self.unknown = unknown
         if unknown:
             message = f"{name!r} is not a parameter: expected {expected}"
         else:

@@ -28,13 +28,14 @@ One step, in this fixed order (every random draw from ``model.rng``):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import mesa
 import numpy as np
 
 from .agents import Person
+from .errors import SimsolidarityError
 from .outcomes import OUTCOMES, measure, most_isolated_quartile
 from .parameters import resolve_parameters
 from .recommenders import RECOMMENDERS
@@ -67,15 +68,29 @@ class SolidarityModel(mesa.Model):
         parameters: model parameters by canonical name (see :data:`~simsolidarity.parameters.PARAMETERS`);
             any left out take their defaults.
         rng: seed or ``numpy.random.Generator``; the same parameters and seed give the same run.
+        outcomes: names of the outcomes the ``datacollector`` records each step (default: all), so
+            that a run pays only for the measures it asks for.
         **overrides: parameters given as keywords (as ``mesa.batch_run`` passes them); they take
             precedence over ``parameters``.
 
     Raises:
         ParameterError: before any work, for an unknown name or a bad value.
+        SimsolidarityError: for an unknown outcome name.
     """
 
-    def __init__(self, parameters: Mapping[str, Any] | None = None, *, rng: Any = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        rng: Any = None,
+        outcomes: Iterable[str] | None = None,
+        **overrides: Any,
+    ) -> None:
         resolved = resolve_parameters({**(parameters or {}), **overrides})
+        collected = list(OUTCOMES if outcomes is None else outcomes)
+        for name in collected:
+            if name not in OUTCOMES:
+                raise SimsolidarityError(f"unknown outcome {name!r}; known: {', '.join(OUTCOMES)}")
         self._people_created = False
         super().__init__(rng=rng)
         self.parameters: dict[str, Any] = resolved
@@ -90,7 +105,7 @@ class SolidarityModel(mesa.Model):
         self._clear_step_state()
 
         self.datacollector = mesa.DataCollector(
-            model_reporters={"step": "steps", **{name: o.report for name, o in OUTCOMES.items()}}
+            model_reporters={"step": "steps", **{name: OUTCOMES[name].report for name in collected}}
         )
         self.datacollector.collect(self)
 

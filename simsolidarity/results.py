@@ -1,0 +1,137 @@
+"""Results on disk: run folders written whole or not at all, manifests, tidy time series.
+
+A run folder holds ``manifest.json`` (the resolved scenario, seed, versions, code version and
+times), ``timeseries.csv`` (one row per step, an integer ``step`` column, a column per outcome)
+and ``plots/``. It is written under a temporary name beside its final place and renamed when
+complete, so a folder under its final name is always whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def now() -> str:
+    """The current time in ISO 8601, UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def code_version() -> dict[str, Any]:
+    """The git commit of the package's checkout and whether it has uncommitted changes (when known)."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(PACKAGE_ROOT), *args], capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit, "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, the package and the libraries a result depends on."""
+    found = {"python": platform.python_version()}
+    for package in ("simsolidarity", "mesa", "numpy", "scipy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON (nan written as null)."""
+    path.write_text(json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: integers as they are, floats at full precision, missing values empty."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    return "" if math.isnan(value) else repr(value)
+
+
+def write_timeseries(path: Path, columns: Mapping[str, Sequence[Any]]) -> None:
+    """Write a tidy table, one row per entry of the columns, in the order the columns are given."""
+    names = list(columns)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(names)
+        for row in zip(*(columns[name] for name in names), strict=True):
+            writer.writerow([_cell(v) for v in row])
+
+
+def read_timeseries(path: Path) -> dict[str, list[float]]:
+    """Read a table written by :func:`write_timeseries` (empty cells as nan; ``step`` as int)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    names, body = rows[0], rows[1:]
+    table: dict[str, list[float]] = {}
+    for i, name in enumerate(names):
+        cells = [row[i] for row in body]
+        table[name] = [int(c) for c in cells] if name == "step" else [float(c) if c else math.nan for c in cells]
+    return table
+
+
+def new_run_folder(root: Path, name: str) -> Path:
+    """A fresh ``root/<name>/<timestamp>`` path (suffixed ``-2``, ``-3``, ... if it exists)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    base = root / safe_name(name) / stamp
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{stamp}-{n}")
+    return candidate
+
+
+def safe_name(name: str) -> str:
+    """``name`` made safe as one folder name: letters, digits, ``-``, ``_`` and ``.`` kept, the rest ``_``."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
+    return cleaned or "unnamed"
+
+
+@contextlib.contextmanager
+def atomic_folder(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``final``; rename it to ``final`` if the block succeeds, else remove it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    try:
+        yield temporary
+        temporary.rename(final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
