@@ -14,13 +14,16 @@ from pathlib import Path
 
 import yaml
 
+from .compare import compare, default_compare_folder
 from .errors import SimsolidarityError
+from .experiment import Experiment, load_experiment, load_scenario_or_experiment
 from .outcomes import OUTCOMES
 from .parameters import PARAMETERS
 from .plots import PLOTS
 from .recommenders import RECOMMENDERS
 from .runner import run_scenario
 from .scenario import load_scenario, ready_scenarios
+from .sweep import EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
 
 PROG = "simsolidarity"
 LISTS = ("parameters", "recommenders", "scenarios", "outcomes", "plots")
@@ -39,6 +42,14 @@ def _assignment(text: str) -> tuple[str, object]:
         return key.strip(), yaml.safe_load(value)
     except yaml.YAMLError:
         return key.strip(), value
+
+
+def _add_output_options(command: argparse.ArgumentParser, out_help: str) -> None:
+    """Where results go and what is shown while they are made."""
+    command.add_argument("--out", type=Path, help=out_help)
+    command.add_argument("--results", type=Path, default=Path("results"), help="root of results folders (default: results)")
+    command.add_argument("--no-plots", action="store_true", help="draw no plots")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,13 +83,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", dest="assignments", metavar="KEY=VALUE", type=_assignment, action="append", default=[],
         help="override a model parameter (online_depth=0.2 or model.online_depth=0.2) or a scenario key; repeatable",
     )
-    run.add_argument("--out", type=Path, help="results folder to create (must not exist yet)")
-    run.add_argument("--results", type=Path, default=Path("results"), help="root of results folders (default: results)")
-    run.add_argument("--no-plots", action="store_true", help="write no plots")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_output_options(run, "results folder to create (must not exist yet)")
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run an experiment: a parameter sweep with replicates",
+        description=(
+            "Run every (parameter point, replicate) of an experiment file, in parallel, writing each finished "
+            "run at once under runs/, then summary.csv (one row per run) and comparison plots. A sweep that "
+            "was stopped resumes where it left off: run it again with the same --out, or with --resume."
+        ),
+    )
+    sweep.add_argument("experiment", type=Path, help="an experiment file (see experiments/)")
+    sweep.add_argument("--workers", type=int, help="parallel workers (default: the CPU count; 1 runs in this process)")
+    sweep.add_argument("--executor", choices=EXECUTORS, default="local",
+                       help="local: processes on this machine (default); dask: a Dask distributed cluster")
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue the latest sweep of this experiment under --results (or --out)")
+    _add_output_options(sweep, "sweep folder (default: results/<name>/<timestamp>); an existing one is resumed")
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare run and sweep folders side by side",
+        description=(
+            "Put run folders and sweep folders side by side: a table of final outcomes (mean and 95%% CI per "
+            "run folder or per parameter point of a sweep) and overlaid time-series plots."
+        ),
+    )
+    compare.add_argument("folders", nargs="+", type=Path, help="run folders or sweep folders")
+    compare.add_argument("--out", type=Path, help="folder for comparison.csv and plots (default: results/compare/<timestamp>)")
+    compare.add_argument("--results", type=Path, default=Path("results"), help="root of results folders (default: results)")
 
     validate = commands.add_parser(
-        "validate", help="check scenario files", description="Check scenario files fully; exit 0 if all are valid, 2 if not."
+        "validate", help="check scenario and experiment files",
+        description="Check scenario and experiment files fully; exit 0 if all are valid, 2 if not.",
     )
     validate.add_argument("files", nargs="+", type=Path, help="files to check")
 
@@ -111,16 +150,54 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args.experiment)
+    if args.out is not None:
+        folder = args.out
+    elif args.resume:
+        folder = latest_sweep_folder(experiment, args.results)
+    else:
+        folder = default_sweep_folder(experiment, args.results)
+    result = run_sweep(
+        experiment, folder, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+        progress=not args.quiet, plots=not args.no_plots,
+    )
+    print(f"{experiment.name}: {result.complete} of {result.total} runs complete "
+          f"({len(experiment.points)} points x {experiment.replicates} replicates)")
+    print(f"results: {result.folder}")
+    if result.failed:
+        print(f"{PROG}: {len(result.failed)} runs failed (runs {', '.join(map(str, result.failed[:10]))}"
+              f"{', ...' if len(result.failed) > 10 else ''}); see {result.folder / LOG}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    rows, out = compare(args.folders, args.out or default_compare_folder(args.results))
+    width = max(len(row["group"]) for row in rows)
+    outcome = None
+    for row in rows:
+        if row["outcome"] != outcome:
+            outcome = row["outcome"]
+            print(f"\n{outcome}  (mean [95% CI], runs)")
+        interval = "" if row["runs"] < 2 else f" [{row['low']:.4f}, {row['high']:.4f}]"
+        print(f"  {row['group']:<{width}}  {row['mean']:.4f}{interval}  n={row['runs']}")
+    print(f"\nresults: {out}")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            scenario = load_scenario(path)
+            loaded = load_scenario_or_experiment(path)
         except SimsolidarityError as error:
             print(f"{PROG}: invalid: {error}", file=sys.stderr)
             failed += 1
         else:
-            print(f"ok: {path} (scenario {scenario.name!r})")
+            kind = "experiment" if isinstance(loaded, Experiment) else "scenario"
+            runs = f", {len(loaded.runs())} runs" if isinstance(loaded, Experiment) else ""
+            print(f"ok: {path} ({kind} {loaded.name!r}{runs})")
     return 2 if failed else 0
 
 
@@ -157,7 +234,7 @@ def _list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": _run, "validate": _validate, "list": _list}
+    handlers = {"run": _run, "sweep": _sweep, "compare": _compare, "validate": _validate, "list": _list}
     try:
         return handlers[args.command](args)
     except SimsolidarityError as error:

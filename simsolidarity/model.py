@@ -228,14 +228,21 @@ class SolidarityModel(mesa.Model):
             total = np.bincount(group, weights=self.interests[person, topic], minlength=g)
             self.group_topic[occupied, topic] = total[occupied] / self.group_size[occupied]
         self._unit_topic = _unit_rows(self.group_topic)
+        self._members_by_block: np.ndarray | None = None
 
     def group_members_by_block(self) -> np.ndarray:
-        """(groups, blocks) count of each virtual group's members living in each block."""
-        person, slot = np.nonzero(self.memberships >= 0)
-        cell = self.memberships[person, slot] * self.n_blocks + self.block[person]
-        return np.bincount(cell, minlength=self.n_virtual_groups * self.n_blocks).reshape(
-            self.n_virtual_groups, self.n_blocks
-        )
+        """(groups, blocks) count of each virtual group's members living in each block.
+
+        Counted once per refresh of the groups, so that every person recommended in a step sees the
+        same groups (joins within the step do not show until the next refresh).
+        """
+        if self._members_by_block is None:
+            person, slot = np.nonzero(self.memberships >= 0)
+            cell = self.memberships[person, slot] * self.n_blocks + self.block[person]
+            self._members_by_block = np.bincount(cell, minlength=self.n_virtual_groups * self.n_blocks).reshape(
+                self.n_virtual_groups, self.n_blocks
+            )
+        return self._members_by_block
 
     def interest_similarity(self, people: np.ndarray) -> np.ndarray:
         """Cosine similarity of each person's interests to each group's topic: (people, groups) in [0, 1]."""

@@ -54,6 +54,8 @@ class Parameter:
         right = ")" if self.high_open else "]"
         low = "-inf" if self.low is None else f"{self.low:g}"
         high = "inf" if self.high is None else f"{self.high:g}"
+        if self.high is None:
+            right = ")"  # no finite number reaches infinity
         return f"{left}{low}, {high}{right}"
 
     def validate(self, value: Any) -> Any:
@@ -76,8 +78,8 @@ class Parameter:
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ParameterError(self.name, value, f"a number in {self.range_text}")
             value = float(value)
-            if math.isnan(value):
-                raise ParameterError(self.name, value, f"a number in {self.range_text}")
+            if not math.isfinite(value):
+                raise ParameterError(self.name, value, f"a finite number in {self.range_text}")
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
         too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
         if too_low or too_high:

@@ -63,6 +63,11 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def read_json(path: Path) -> Any:
+    """Read a JSON file written by :func:`write_json`."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -76,7 +81,9 @@ def _json_safe(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
-    """A CSV cell: integers as they are, floats at full precision, missing values empty."""
+    """A CSV cell: text and integers as they are, floats at full precision, missing values empty."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int):
@@ -95,16 +102,24 @@ def write_timeseries(path: Path, columns: Mapping[str, Sequence[Any]]) -> None:
             writer.writerow([_cell(v) for v in row])
 
 
-def read_timeseries(path: Path) -> dict[str, list[float]]:
-    """Read a table written by :func:`write_timeseries` (empty cells as nan; ``step`` as int)."""
+def _parse(cell: str) -> Any:
+    """A CSV cell back as a number (empty as nan), or as text when it is not one."""
+    if not cell:
+        return math.nan
+    for kind in (int, float):
+        try:
+            return kind(cell)
+        except ValueError:
+            pass
+    return cell
+
+
+def read_timeseries(path: Path) -> dict[str, list[Any]]:
+    """Read a table written by :func:`write_timeseries`: integers, floats (empty as nan) and text."""
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     names, body = rows[0], rows[1:]
-    table: dict[str, list[float]] = {}
-    for i, name in enumerate(names):
-        cells = [row[i] for row in body]
-        table[name] = [int(c) for c in cells] if name == "step" else [float(c) if c else math.nan for c in cells]
-    return table
+    return {name: [_parse(row[i]) for row in body] for i, name in enumerate(names)}
 
 
 def new_run_folder(root: Path, name: str) -> Path:

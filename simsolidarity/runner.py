@@ -14,6 +14,10 @@ from .model import SolidarityModel
 from .plots import save_plots
 from .results import atomic_folder, code_version, new_run_folder, now, versions, write_json, write_timeseries
 from .scenario import Scenario
+from .summary import final_window_mean
+
+#: Steps at the end of a run whose outcomes are averaged into its summary.
+DEFAULT_FINAL_WINDOW = 10
 
 MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.csv"
@@ -53,9 +57,14 @@ def write_run(
     plots: bool,
     started: str,
     seconds: float,
+    window: int = DEFAULT_FINAL_WINDOW,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Write a run's files into ``folder`` (which must exist); returns the final outcomes."""
+    """Write a run's files into ``folder`` (which must exist); returns the final outcomes.
+
+    The manifest holds the outcomes at the last step (``final_outcomes``) and their means over the
+    last ``window`` steps (``summary``, what sweeps and comparisons use).
+    """
     columns = timeseries(model, scenario.outputs.outcomes)
     write_timeseries(folder / TIMESERIES, columns)
     files = [TIMESERIES]
@@ -73,6 +82,8 @@ def write_run(
             "steps": model.steps,
             **(extra or {}),
             "final_outcomes": final,
+            "final_window": window,
+            "summary": final_window_mean(columns, scenario.outputs.outcomes, window),
             "versions": versions(),
             "code": code_version(),
             "started": started,

@@ -167,6 +167,28 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source:
     return data
 
 
+def check_keys(data: Any, keys: Sequence[str], source: str, kind: str) -> None:
+    """``data`` must be a mapping whose keys are all in ``keys`` (the nearest one is suggested)."""
+    if data is None:
+        raise ScenarioError(source, "", f"the file is empty; expected a {kind} mapping with at least a 'name'")
+    if not isinstance(data, dict):
+        raise ScenarioError(source, "", f"expected a mapping of {kind} keys, got {type(data).__name__}")
+    for key in data:
+        if key not in keys:
+            raise ScenarioError(source, str(key), f"unknown key{_suggest(str(key), keys)}")
+
+
+def name_and_description(data: dict[str, Any], source: str) -> tuple[str, str]:
+    """The required ``name`` and the optional ``description``, both stripped."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(source, "name", f"expected a non-empty text, got {name!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ScenarioError(source, "description", f"expected text, got {description!r}")
+    return name.strip(), description.strip()
+
+
 def _integer(value: Any, source: str, key: str, least: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ScenarioError(source, key, f"expected an integer >= {least}, got {value!r}")
@@ -189,6 +211,12 @@ def _names(value: Any, known: Sequence[str], source: str, key: str) -> tuple[str
                 source, f"{key}[{i}]", f"unknown name {name!r}{_suggest(name, known)}; known: {', '.join(known)}"
             )
     return tuple(dict.fromkeys(value))
+
+
+def import_plugins(scenario: Scenario) -> None:
+    """Import a validated scenario's plugins (again), e.g. in a fresh worker process."""
+    folder = Path(scenario.source).parent if Path(scenario.source).exists() else None
+    _import_plugins(list(scenario.plugins), scenario.source, folder)
 
 
 def _import_plugins(value: Any, source: str, folder: Path | None) -> tuple[str, ...]:
@@ -214,22 +242,10 @@ def scenario_from_dict(
     folder: Path | None = None,
 ) -> Scenario:
     """Validate a scenario given as a mapping (as read from YAML); see :func:`load_scenario`."""
-    if data is None:
-        raise ScenarioError(source, "", "the file is empty; expected a mapping with at least a 'name'")
-    if not isinstance(data, dict):
-        raise ScenarioError(source, "", f"expected a mapping of scenario keys, got {type(data).__name__}")
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            raise ScenarioError(source, str(key), f"unknown key{_suggest(str(key), TOP_LEVEL_KEYS)}")
+    check_keys(data, TOP_LEVEL_KEYS, source, "scenario")
     if overrides:
         data = _apply_overrides(data, overrides, source)
-
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ScenarioError(source, "name", f"expected a non-empty text, got {name!r}")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise ScenarioError(source, "description", f"expected text, got {description!r}")
+    name, description = name_and_description(data, source)
     seed = _integer(data.get("seed", DEFAULT_SEED), source, "seed")
     steps = _integer(data.get("steps", DEFAULT_STEPS), source, "steps")
 
@@ -255,4 +271,4 @@ def scenario_from_dict(
         outcomes=_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
         plots=_names(outputs.get("plots", "all"), list(PLOTS), source, "outputs.plots"),
     )
-    return Scenario(name.strip(), description.strip(), seed, steps, resolved, chosen, plugins, source)
+    return Scenario(name, description, seed, steps, resolved, chosen, plugins, source)

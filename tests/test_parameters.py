@@ -69,7 +69,8 @@ def test_defaults_are_filled_in_and_values_converted():
         ("n_people", 10.5, "integer"),
         ("online_share", True, "a number"),
         ("recommender", 3, "a registered recommender name"),
-        ("homophily", math.nan, "a number"),
+        ("homophily", math.nan, "a finite number"),
+        ("isolation_concentration", math.inf, "a finite number in (0, inf)"),
     ],
 )
 def test_bad_values_name_the_parameter_the_value_and_what_was_expected(name, value, fragment):

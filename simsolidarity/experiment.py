@@ -1,0 +1,275 @@
+"""Experiment files: a base scenario, a sweep over model parameters, replicates and a sampler.
+
+An experiment is a YAML mapping::
+
+    name: recommenders
+    description: What the sweep asks.
+    scenario: ../scenarios/baseline.yaml   # a path relative to this file, or an inline scenario mapping
+    seed: 2026                             # optional: the root of every run's seed (default: the scenario's)
+    steps: 100                             # optional: overrides the scenario's steps
+    replicates: 5                          # seeds per parameter point
+    paired: true                           # replicate r uses the same seed at every point (default)
+    sampler: grid                          # grid (product) | zip (lists side by side) | lhs (Latin hypercube)
+    samples: 20                            # lhs only: number of parameter points
+    sweep:
+      recommender: [random, similarity, bridging]
+      online_depth: {start: 0.1, stop: 0.9, num: 5}
+    outcomes: [esteban_ray, belonging]     # outcomes summarised and plotted (default: all)
+    final_window: 10                       # steps at the end averaged for summary.csv
+    plots: all                             # all | none | a list of: outcomes, timeseries
+
+Every point is checked against the parameter schema (with the base scenario's other values)
+before any run starts; unknown names are errors with the nearest name suggested.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from .errors import ParameterError
+from .outcomes import OUTCOMES
+from .parameters import PARAMETERS, resolve_parameters
+from .runner import DEFAULT_FINAL_WINDOW
+from .scenario import (
+    Outputs,
+    Scenario,
+    ScenarioError,
+    _integer,
+    _names,
+    _read_yaml,
+    _suggest,
+    check_keys,
+    load_scenario,
+    name_and_description,
+    resolve_scenario_path,
+    scenario_from_dict,
+)
+
+EXPERIMENT_KEYS = (
+    "name", "description", "scenario", "seed", "steps", "replicates", "paired", "sampler", "samples",
+    "sweep", "outcomes", "final_window", "plots",
+)
+SAMPLERS = ("grid", "zip", "lhs")
+SWEEP_PLOTS = ("outcomes", "timeseries")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: its index, parameter point, replicate and seed."""
+
+    index: int
+    point: int
+    replicate: int
+    seed: int
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: the base scenario, the points of the sweep and how to run them."""
+
+    name: str
+    description: str
+    scenario: Scenario
+    seed: int
+    replicates: int
+    paired: bool
+    sampler: str
+    swept: tuple[str, ...]
+    points: tuple[dict[str, Any], ...]
+    outcomes: tuple[str, ...]
+    final_window: int
+    plots: tuple[str, ...]
+    source: str = "<inline>"
+
+    def runs(self) -> list[Run]:
+        """Every (point, replicate) in run order, with seeds derived from the root seed by ``SeedSequence``.
+
+        A run's seed depends only on the root seed and its replicate (``paired``, so that points are
+        compared on the same seeds) or its run index; never on how or where it is executed.
+        """
+        runs = []
+        for point, values in enumerate(self.points):
+            for replicate in range(self.replicates):
+                index = point * self.replicates + replicate
+                key = replicate if self.paired else index
+                seed = int(np.random.SeedSequence(self.seed, spawn_key=(key,)).generate_state(1)[0])
+                runs.append(Run(index, point, replicate, seed, values))
+        return runs
+
+    def scenario_for(self, run: Run) -> Scenario:
+        """The base scenario with the run's parameter values and seed, writing the experiment's outcomes.
+
+        Runs of a sweep draw no plots of their own (the sweep draws its comparison plots).
+        """
+        return replace(
+            self.scenario,
+            model={**self.scenario.model, **run.values},
+            seed=run.seed,
+            outputs=Outputs(outcomes=self.outcomes, plots=()),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved experiment as plain data (written as ``experiment.json``)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scenario": self.scenario.to_dict(),
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "paired": self.paired,
+            "sampler": self.sampler,
+            "swept": list(self.swept),
+            "points": [dict(p) for p in self.points],
+            "outcomes": list(self.outcomes),
+            "final_window": self.final_window,
+            "plots": list(self.plots),
+        }
+
+
+def is_experiment(data: Any) -> bool:
+    """Whether parsed YAML looks like an experiment (it has a ``sweep``) rather than a scenario."""
+    return isinstance(data, dict) and "sweep" in data
+
+
+def load_scenario_or_experiment(path: str | Path) -> Scenario | Experiment:
+    """Load a file as an experiment if it has a ``sweep``, else as a scenario."""
+    path = resolve_scenario_path(path)
+    data = _read_yaml(path)
+    if is_experiment(data):
+        return experiment_from_dict(data, source=str(path), folder=path.parent)
+    return scenario_from_dict(data, source=str(path), folder=path.parent)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Load and validate an experiment file; raises :class:`ScenarioError` naming the file and key."""
+    path = Path(path)
+    return experiment_from_dict(_read_yaml(path), source=str(path), folder=path.parent)
+
+
+def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tuple[float, float]:
+    """A swept parameter's values: a list, or ``{start, stop, num}`` (for lhs: the bounds ``(start, stop)``)."""
+    key = f"sweep.{name}"
+    parameter = PARAMETERS[name]
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"start", "stop", "num"}
+        if unknown:
+            bad = min(unknown)
+            raise ScenarioError(source, f"{key}.{bad}", f"unknown key{_suggest(bad, ['start', 'stop', 'num'])}")
+        if parameter.type is str:
+            raise ScenarioError(source, key, "a range needs a numeric parameter; give a list of values")
+        bounds = []
+        for end in ("start", "stop"):
+            if end not in spec:
+                raise ScenarioError(source, f"{key}.{end}", "missing: a range needs start and stop")
+            bounds.append(_checked(parameter, spec[end], source, f"{key}.{end}"))
+        if sampler == "lhs":
+            return (bounds[0], bounds[1])
+        num = _integer(spec.get("num"), source, f"{key}.num", least=1)
+        values = np.linspace(bounds[0], bounds[1], num)
+        if parameter.type is int:
+            return list(dict.fromkeys(round(float(v)) for v in values))
+        return [round(float(v), 12) for v in values]
+    if isinstance(spec, list) and spec:
+        return [_checked(parameter, v, source, f"{key}[{i}]") for i, v in enumerate(spec)]
+    raise ScenarioError(source, key, f"expected a non-empty list or {{start, stop, num}}, got {spec!r}")
+
+
+def _checked(parameter, value: Any, source: str, key: str) -> Any:
+    try:
+        return parameter.validate(value)
+    except ParameterError as error:
+        raise ScenarioError(source, key, f"got {value!r}: expected {error.expected}") from None
+
+
+def _lhs_points(space: dict[str, Any], samples: int, seed: int) -> list[dict[str, Any]]:
+    """Latin-hypercube points: numeric ranges scaled from [0, 1), lists picked by stratum."""
+    names = list(space)
+    unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(samples)
+    points = []
+    for row in unit:
+        point = {}
+        for name, u in zip(names, row, strict=True):
+            values = space[name]
+            if isinstance(values, tuple):
+                low, high = values
+                value = low + u * (high - low)
+                point[name] = round(float(value)) if PARAMETERS[name].type is int else round(float(value), 12)
+            else:
+                point[name] = values[min(int(u * len(values)), len(values) - 1)]
+        points.append(point)
+    return points
+
+
+def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | None = None) -> Experiment:
+    """Validate an experiment given as a mapping; see :func:`load_experiment`."""
+    check_keys(data, EXPERIMENT_KEYS, source, "experiment")
+    name, description = name_and_description(data, source)
+
+    base = data.get("scenario")
+    if isinstance(base, str):
+        base_path = (folder or Path(".")) / base
+        try:
+            scenario = load_scenario(base_path)
+        except ScenarioError as error:
+            raise ScenarioError(source, "scenario", f"{base_path}: {error.key + ': ' if error.key else ''}"
+                                f"{error.problem}") from None
+    elif isinstance(base, dict):
+        scenario = scenario_from_dict(base, source=f"{source}: scenario", folder=folder)
+    else:
+        raise ScenarioError(source, "scenario", f"expected a scenario file path or an inline mapping, got {base!r}")
+    if "steps" in data:
+        scenario = replace(scenario, steps=_integer(data["steps"], source, "steps"))
+    seed = _integer(data.get("seed", scenario.seed), source, "seed")
+    replicates = _integer(data.get("replicates", 1), source, "replicates", least=1)
+    paired = data.get("paired", True)
+    if not isinstance(paired, bool):
+        raise ScenarioError(source, "paired", f"expected true or false, got {paired!r}")
+    sampler = data.get("sampler", "grid")
+    if sampler not in SAMPLERS:
+        raise ScenarioError(source, "sampler", f"unknown sampler {sampler!r}{_suggest(str(sampler), SAMPLERS)}; "
+                            f"known: {', '.join(SAMPLERS)}")
+
+    sweep = data.get("sweep")
+    if not isinstance(sweep, dict) or not sweep:
+        raise ScenarioError(source, "sweep", "expected a mapping of parameter names to values")
+    for parameter in sweep:
+        if parameter not in PARAMETERS:
+            raise ScenarioError(source, f"sweep.{parameter}",
+                                f"not a parameter{_suggest(str(parameter), list(PARAMETERS))}")
+    space = {p: _values(p, spec, source, sampler) for p, spec in sweep.items()}
+    swept = tuple(space)
+
+    if sampler == "grid":
+        points = [dict(zip(swept, combo, strict=True)) for combo in itertools.product(*space.values())]
+    elif sampler == "zip":
+        lengths = {p: len(v) for p, v in space.items()}
+        if len(set(lengths.values())) > 1:
+            raise ScenarioError(source, "sweep", f"zip pairs lists of equal length; got lengths {lengths}")
+        points = [dict(zip(swept, combo, strict=True)) for combo in zip(*space.values(), strict=True)]
+    else:
+        samples = _integer(data.get("samples"), source, "samples", least=1)
+        points = _lhs_points(space, samples, seed)
+    if sampler != "lhs" and "samples" in data:
+        raise ScenarioError(source, "samples", "only the lhs sampler takes samples")
+
+    for i, point in enumerate(points):  # the whole parameter set of every point must be valid
+        try:
+            resolve_parameters({**scenario.model, **point})
+        except ParameterError as error:
+            raise ScenarioError(source, f"sweep (point {i}: {point})", str(error)) from None
+
+    outcomes = _names(data.get("outcomes", "all"), list(OUTCOMES), source, "outcomes")
+    final_window = _integer(data.get("final_window", DEFAULT_FINAL_WINDOW), source, "final_window", least=1)
+    plots = _names(data.get("plots", "all"), list(SWEEP_PLOTS), source, "plots")
+    return Experiment(
+        name, description, scenario, seed, replicates, paired, sampler, swept,
+        tuple(points), outcomes, final_window, plots, source,
+    )
+
