@@ -165,6 +165,8 @@ class SolidarityModel(mesa.Model):
         chance = (1.0 - self.isolation[pairs[:, 0]]) * (1.0 - self.isolation[pairs[:, 1]])
         #: (ties, 2) local ties between grid neighbours.
         self.local_ties = pairs[self.rng.random(len(pairs)) < chance]
+        #: (people,) number of local ties of each person.
+        self.local_degree = np.bincount(self.local_ties.ravel(), minlength=n)
 
     def _open_groups(self) -> None:
         p, g = self.parameters, self.n_virtual_groups
@@ -184,8 +186,8 @@ class SolidarityModel(mesa.Model):
         self.support = np.zeros(n)
         self.support_online = np.zeros(n)
         self.support_offline = np.zeros(n)
-        self.contact_pairs = self.local_ties
-        self.contact_online = np.zeros(len(self.local_ties), dtype=bool)
+        self.meeting_pairs = np.empty((0, 2), dtype=np.intp)
+        self.meeting_online = np.empty(0, dtype=bool)
 
     # --- Mesa agents, created on first use ------------------------------------------------------
 
@@ -314,21 +316,33 @@ class SolidarityModel(mesa.Model):
             self._influence(first, second)
             pairs.append(np.column_stack([first, second]))
             online.append(group < g)
-        self.contact_pairs = np.concatenate([*pairs, self.local_ties])
-        self.contact_online = np.concatenate([*online, np.zeros(len(self.local_ties), dtype=bool)])
+        #: (meetings, 2) the pairs that met this step, and whether each met online.
+        self.meeting_pairs = np.concatenate(pairs)
+        self.meeting_online = np.concatenate(online)
         self._expose(present)
+
+    @property
+    def contact_pairs(self) -> np.ndarray:
+        """(contacts, 2) this step's contacts: the meetings, then the local ties."""
+        return np.concatenate([self.meeting_pairs, self.local_ties])
+
+    @property
+    def contact_online(self) -> np.ndarray:
+        """(contacts,) whether each of this step's contacts was online (local ties never are)."""
+        return np.concatenate([self.meeting_online, np.zeros(len(self.local_ties), dtype=bool)])
 
     def _random_matching(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One meeting round: each present person attends one of their groups, attendees pair up at random.
 
         Returns the two sides of each pair and the group it met in; the pairs are disjoint.
         """
-        keys = self.rng.random(present.shape)
+        keys = self.rng.random(present.shape, dtype=np.float32)
         keys[present < 0] = 2.0
         attended = present[np.arange(len(present)), keys.argmin(axis=1)]
         people = np.flatnonzero(attended >= 0)
         group = attended[people]
-        order = np.lexsort((self.rng.random(people.size), group))
+        # Sort by group, in random order within a group: one integer key, the group in the high bits.
+        order = np.argsort((group.astype(np.int64) << 32) | self.rng.integers(0, 1 << 32, people.size))
         people, group = people[order], group[order]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
         rank = np.arange(people.size) - np.repeat(starts, np.diff(np.r_[starts, people.size]))
@@ -375,9 +389,9 @@ class SolidarityModel(mesa.Model):
         """
         p, n = self.parameters, self.n_people
         self.in_need = self.rng.random(n) < p["need_rate"]
-        online = self.contact_online
-        online_contacts = np.bincount(self.contact_pairs[online].ravel(), minlength=n)
-        offline_contacts = np.bincount(self.contact_pairs[~online].ravel(), minlength=n)
+        online = self.meeting_online
+        online_contacts = np.bincount(self.meeting_pairs[online].ravel(), minlength=n)
+        offline_contacts = np.bincount(self.meeting_pairs[~online].ravel(), minlength=n) + self.local_degree
         unmet_online = (1.0 - p["online_depth"]) ** online_contacts
         unmet_offline = (1.0 - p["offline_depth"]) ** offline_contacts
         self.support_online = np.where(self.in_need, 1.0 - unmet_online, 0.0)

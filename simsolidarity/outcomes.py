@@ -180,8 +180,10 @@ def mean_tie_distance(position: np.ndarray, contact_pairs: np.ndarray) -> float:
     """Mean Euclidean grid distance between the two people of each of this step's contacts (reach)."""
     if len(contact_pairs) == 0:
         return float("nan")
-    delta = position[contact_pairs[:, 0]] - position[contact_pairs[:, 1]]
-    return float(np.hypot(delta[:, 0], delta[:, 1]).mean())
+    first, second = contact_pairs[:, 0], contact_pairs[:, 1]
+    dx = position[first, 0] - position[second, 0]
+    dy = position[first, 1] - position[second, 1]
+    return float(np.sqrt(dx * dx + dy * dy).mean())
 
 
 # --- wiring -------------------------------------------------------------------------------------
