@@ -10,7 +10,8 @@ An experiment is a YAML mapping::
     replicates: 5                          # seeds per parameter point
     paired: true                           # replicate r uses the same seed at every point (default)
     sampler: grid                          # grid (product) | zip (lists side by side) | lhs (Latin hypercube)
-    samples: 20                            # lhs only: number of parameter points
+                                           # | morris (elementary effects) | sobol (Saltelli design)
+    samples: 20                            # lhs: points; morris: trajectories; sobol: base samples (a power of 2)
     sweep:
       recommender: [random, similarity, bridging]
       online_depth: {start: 0.1, stop: 0.9, num: 5}
@@ -55,7 +56,13 @@ EXPERIMENT_KEYS = (
     "name", "description", "scenario", "seed", "steps", "replicates", "paired", "sampler", "samples",
     "sweep", "outcomes", "final_window", "plots",
 )
-SAMPLERS = ("grid", "zip", "lhs")
+SAMPLERS = ("grid", "zip", "lhs", "morris", "sobol")
+#: Samplers that draw points from ranges, and take ``samples``.
+RANGE_SAMPLERS = ("lhs", "morris", "sobol")
+#: Samplers that end with a global sensitivity analysis (SALib) of every outcome.
+SENSITIVITY_SAMPLERS = ("morris", "sobol")
+#: Grid levels of the Morris design.
+MORRIS_LEVELS = 4
 SWEEP_PLOTS = ("outcomes", "timeseries")
 
 
@@ -87,6 +94,20 @@ class Experiment:
     final_window: int
     plots: tuple[str, ...]
     source: str = "<inline>"
+    samples: int | None = None
+    ranges: tuple[tuple[str, float, float], ...] = ()
+
+    def problem(self) -> dict[str, Any]:
+        """The swept ranges as a SALib problem definition (for ``morris`` and ``sobol``)."""
+        return {
+            "num_vars": len(self.ranges),
+            "names": [name for name, _, _ in self.ranges],
+            "bounds": [[low, high] for _, low, high in self.ranges],
+        }
+
+    def design(self) -> np.ndarray:
+        """The SALib design matrix of a ``morris`` or ``sobol`` experiment, one row per point (unrounded)."""
+        return _salib_design(self.sampler, self.problem(), self.samples or 0, self.seed)
 
     def runs(self) -> list[Run]:
         """Every (point, replicate) in run order, with seeds derived from the root seed by ``SeedSequence``.
@@ -130,6 +151,7 @@ class Experiment:
             "outcomes": list(self.outcomes),
             "final_window": self.final_window,
             "plots": list(self.plots),
+            "samples": self.samples,
         }
 
 
@@ -169,13 +191,15 @@ def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tupl
             if end not in spec:
                 raise ScenarioError(source, f"{key}.{end}", "missing: a range needs start and stop")
             bounds.append(_checked(parameter, spec[end], source, f"{key}.{end}"))
-        if sampler == "lhs":
+        if sampler in RANGE_SAMPLERS:
             return (bounds[0], bounds[1])
         num = _integer(spec.get("num"), source, f"{key}.num", least=1)
         values = np.linspace(bounds[0], bounds[1], num)
         if parameter.type is int:
             return list(dict.fromkeys(round(float(v)) for v in values))
         return [round(float(v), 12) for v in values]
+    if sampler in SENSITIVITY_SAMPLERS:
+        raise ScenarioError(source, key, f"the {sampler} sampler needs a numeric range {{start, stop}}, got {spec!r}")
     if isinstance(spec, list) and spec:
         return [_checked(parameter, v, source, f"{key}[{i}]") for i, v in enumerate(spec)]
     raise ScenarioError(source, key, f"expected a non-empty list or {{start, stop, num}}, got {spec!r}")
@@ -188,23 +212,35 @@ def _checked(parameter, value: Any, source: str, key: str) -> Any:
         raise ScenarioError(source, key, f"got {value!r}: expected {error.expected}") from None
 
 
-def _lhs_points(space: dict[str, Any], samples: int, seed: int) -> list[dict[str, Any]]:
-    """Latin-hypercube points: numeric ranges scaled from [0, 1), lists picked by stratum."""
-    names = list(space)
-    unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(samples)
-    points = []
-    for row in unit:
-        point = {}
-        for name, u in zip(names, row, strict=True):
-            values = space[name]
-            if isinstance(values, tuple):
-                low, high = values
-                value = low + u * (high - low)
-                point[name] = round(float(value)) if PARAMETERS[name].type is int else round(float(value), 12)
-            else:
-                point[name] = values[min(int(u * len(values)), len(values) - 1)]
-        points.append(point)
-    return points
+def _as_point(space: dict[str, Any], row: np.ndarray, scaled: bool) -> dict[str, Any]:
+    """A parameter point from a row of a design: ``scaled`` rows hold values, others [0, 1) fractions.
+
+    A fraction picks from a list by stratum; integer parameters are rounded.
+    """
+    point = {}
+    for (name, values), u in zip(space.items(), row, strict=True):
+        if isinstance(values, tuple):
+            value = u if scaled else values[0] + u * (values[1] - values[0])
+            point[name] = round(float(value)) if PARAMETERS[name].type is int else round(float(value), 12)
+        else:
+            point[name] = values[min(int(u * len(values)), len(values) - 1)]
+    return point
+
+
+def _salib_design(sampler: str, problem: dict[str, Any], samples: int, seed: int) -> np.ndarray:
+    from SALib.sample import morris, sobol
+
+    if sampler == "morris":
+        return morris.sample(problem, N=samples, num_levels=MORRIS_LEVELS, seed=seed)
+    return sobol.sample(problem, samples, calc_second_order=False, scramble=True, seed=seed)
+
+
+def _design_points(sampler: str, space: dict[str, Any], samples: int, seed: int) -> list[dict[str, Any]]:
+    if sampler == "lhs":
+        unit = qmc.LatinHypercube(d=len(space), rng=np.random.default_rng(seed)).random(samples)
+        return [_as_point(space, row, scaled=False) for row in unit]
+    problem = {"num_vars": len(space), "names": list(space), "bounds": [list(v) for v in space.values()]}
+    return [_as_point(space, row, scaled=True) for row in _salib_design(sampler, problem, samples, seed)]
 
 
 def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | None = None) -> Experiment:
@@ -255,9 +291,11 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
         points = [dict(zip(swept, combo, strict=True)) for combo in zip(*space.values(), strict=True)]
     else:
         samples = _integer(data.get("samples"), source, "samples", least=1)
-        points = _lhs_points(space, samples, seed)
-    if sampler != "lhs" and "samples" in data:
-        raise ScenarioError(source, "samples", "only the lhs sampler takes samples")
+        if sampler == "sobol" and samples & (samples - 1):
+            raise ScenarioError(source, "samples", f"the sobol sampler needs a power of 2, got {samples}")
+        points = _design_points(sampler, space, samples, seed)
+    if sampler not in RANGE_SAMPLERS and "samples" in data:
+        raise ScenarioError(source, "samples", f"only the {', '.join(RANGE_SAMPLERS)} samplers take samples")
 
     for i, point in enumerate(points):  # the whole parameter set of every point must be valid
         try:
@@ -268,8 +306,10 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
     outcomes = _names(data.get("outcomes", "all"), list(OUTCOMES), source, "outcomes")
     final_window = _integer(data.get("final_window", DEFAULT_FINAL_WINDOW), source, "final_window", least=1)
     plots = _names(data.get("plots", "all"), list(SWEEP_PLOTS), source, "plots")
+    ranges = tuple((p, *v) for p, v in space.items()) if sampler in SENSITIVITY_SAMPLERS else ()
     return Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,
         tuple(points), outcomes, final_window, plots, source,
+        samples=data.get("samples") if sampler in RANGE_SAMPLERS else None, ranges=ranges,
     )
 

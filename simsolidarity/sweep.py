@@ -25,18 +25,20 @@ from typing import Any
 from tqdm import tqdm
 
 from .errors import SimsolidarityError
-from .experiment import Experiment, Run
+from .experiment import SENSITIVITY_SAMPLERS, Experiment, Run
 from .plots import save_sweep_plots
 from .results import (
     atomic_folder,
     new_run_folder,
     now,
     read_json,
+    read_timeseries,
     write_json,
     write_timeseries,
 )
 from .runner import MANIFEST, simulate, write_run
 from .scenario import Scenario, import_plugins
+from .sensitivity import write_sensitivity
 
 EXPERIMENT_FILE = "experiment.json"
 SUMMARY = "summary.csv"
@@ -301,6 +303,8 @@ def run_sweep(
     written = write_summary(folder, experiment)
     if plots and experiment.plots:
         save_sweep_plots(folder / "plots", experiment, folder / SUMMARY, _run_series(folder, experiment))
+    if experiment.sampler in SENSITIVITY_SAMPLERS:
+        write_sensitivity(folder, experiment, read_timeseries(folder / SUMMARY), plots)
     return SweepResult(folder, len(runs), written, sorted(failed))
 
 

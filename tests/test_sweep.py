@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,49 @@ def test_compare_runs_and_sweeps_side_by_side(tmp_path, capsys):
     assert set(table["runs"]) == {1, 2}
     assert (out / "plots" / "belonging_timeseries.png").exists()
     assert main(["compare", str(tmp_path), "--out", str(tmp_path / "cmp2")]) == 2
+
+
+# --- sensitivity samplers ---------------------------------------------------------------------------
+
+SENSITIVITY_SWEEP = {"online_depth": {"start": 0.0, "stop": 1.0}, "confidence": {"start": 0.2, "stop": 1.0}}
+
+
+def test_morris_and_sobol_designs_have_the_expected_sizes_and_bounds():
+    morris = experiment(sampler="morris", samples=3, sweep=SENSITIVITY_SWEEP)
+    assert len(morris.points) == 3 * (2 + 1)  # trajectories x (parameters + 1)
+    sobol = experiment(sampler="sobol", samples=8, sweep=SENSITIVITY_SWEEP)
+    assert len(sobol.points) == 8 * (2 + 2)  # Saltelli design without second-order terms
+    for e in (morris, sobol):
+        assert all(0 <= p["online_depth"] <= 1 and 0.2 <= p["confidence"] <= 1 for p in e.points)
+        assert e.design().shape == (len(e.points), 2)
+    with pytest.raises(ScenarioError, match="power of 2"):
+        experiment(sampler="sobol", samples=6, sweep=SENSITIVITY_SWEEP)
+    with pytest.raises(ScenarioError, match="needs a numeric range"):
+        experiment(sampler="morris", samples=2, sweep={"recommender": ["random", "similarity"]})
+
+
+def test_morris_screening_finds_what_moves_an_outcome(tmp_path):
+    # online_depth only scales support, so it cannot move opinions: with paired seeds its elementary
+    # effects on polarization are exactly 0, while confidence moves polarization and online_depth
+    # moves support.
+    e = experiment(sampler="morris", samples=4, replicates=1, seed=2, sweep=SENSITIVITY_SWEEP,
+                   outcomes=["esteban_ray", "support_online"])
+    e = replace(e, scenario=replace(e.scenario, steps=15))
+    run_sweep(e, tmp_path / "m", workers=1, progress=False, plots=True)
+    table = read_timeseries(tmp_path / "m" / "sensitivity.csv")
+    index = {(o, p): mu for o, p, mu in zip(table["outcome"], table["parameter"], table["mu_star"], strict=True)}
+    assert index[("esteban_ray", "online_depth")] == 0.0
+    assert index[("esteban_ray", "confidence")] > 0.01
+    assert index[("support_online", "online_depth")] > index[("support_online", "confidence")]
+    assert (tmp_path / "m" / "plots" / "sensitivity.png").exists()
+
+
+def test_sobol_analysis_writes_first_and_total_indices(tmp_path):
+    e = experiment(sampler="sobol", samples=4, replicates=1, seed=2, sweep=SENSITIVITY_SWEEP,
+                   outcomes=["support_online"], plots="none")
+    e = replace(e, scenario=replace(e.scenario, steps=5))
+    run_sweep(e, tmp_path / "s", workers=1, progress=False, plots=False)
+    table = read_timeseries(tmp_path / "s" / "sensitivity.csv")
+    assert list(table) == ["outcome", "parameter", "ST", "ST_conf", "S1", "S1_conf"]
+    total = dict(zip(table["parameter"], table["ST"], strict=True))
+    assert total["online_depth"] > total["confidence"]
