@@ -164,6 +164,11 @@ def _sweep(args: argparse.Namespace) -> int:
     )
     print(f"{experiment.name}: {result.complete} of {result.total} runs complete "
           f"({len(experiment.points)} points x {experiment.replicates} replicates)")
+    if experiment.hypothesis is not None:
+        print(f"hypothesis: {experiment.hypothesis.claim}")
+        for row in result.hypotheses:
+            print(f"  {row['verdict']:<12}  {row['expectation']}: difference {row['difference']:.4f} "
+                  f"[{row['low']:.4f}, {row['high']:.4f}] ({row['comparison']}, n={row['n']})")
     print(f"results: {result.folder}")
     if result.failed:
         print(f"{PROG}: {len(result.failed)} runs failed (runs {', '.join(map(str, result.failed[:10]))}"

@@ -17,7 +17,14 @@ An experiment is a YAML mapping::
       online_depth: {start: 0.1, stop: 0.9, num: 5}
     outcomes: [esteban_ray, belonging]     # outcomes summarised and plotted (default: all)
     final_window: 10                       # steps at the end averaged for summary.csv
-    plots: all                             # all | none | a list of: outcomes, timeseries
+    plots: all                             # all | none | a list of: outcomes, timeseries, frontier
+    frontier: [esteban_ray, belonging]     # optional: the trade-off plot, x outcome then y outcome
+    hypothesis:                            # optional: the claim, stated before the run
+      claim: Similarity recommendation builds echo chambers.
+      expect:
+        - outcome: esteban_ray
+          higher_when: {recommender: similarity}
+          than: {recommender: random}
 
 Every point is checked against the parameter schema (with the base scenario's other values)
 before any run starts; unknown names are errors with the nearest name suggested.
@@ -34,6 +41,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .errors import ParameterError
+from .hypotheses import DIRECTIONS, Expectation, Hypothesis
 from .outcomes import OUTCOMES
 from .parameters import PARAMETERS, resolve_parameters
 from .runner import DEFAULT_FINAL_WINDOW
@@ -54,7 +62,7 @@ from .scenario import (
 
 EXPERIMENT_KEYS = (
     "name", "description", "scenario", "seed", "steps", "replicates", "paired", "sampler", "samples",
-    "sweep", "outcomes", "final_window", "plots",
+    "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis",
 )
 SAMPLERS = ("grid", "zip", "lhs", "morris", "sobol")
 #: Samplers that draw points from ranges, and take ``samples``.
@@ -63,7 +71,8 @@ RANGE_SAMPLERS = ("lhs", "morris", "sobol")
 SENSITIVITY_SAMPLERS = ("morris", "sobol")
 #: Grid levels of the Morris design.
 MORRIS_LEVELS = 4
-SWEEP_PLOTS = ("outcomes", "timeseries")
+SWEEP_PLOTS = ("outcomes", "timeseries", "frontier")
+EXPECTATION_KEYS = ("outcome", "higher_when", "lower_when", "than")
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,8 @@ class Experiment:
     source: str = "<inline>"
     samples: int | None = None
     ranges: tuple[tuple[str, float, float], ...] = ()
+    frontier: tuple[str, str] | None = None
+    hypothesis: Hypothesis | None = None
 
     def problem(self) -> dict[str, Any]:
         """The swept ranges as a SALib problem definition (for ``morris`` and ``sobol``)."""
@@ -152,6 +163,14 @@ class Experiment:
             "final_window": self.final_window,
             "plots": list(self.plots),
             "samples": self.samples,
+            "frontier": list(self.frontier) if self.frontier else None,
+            "hypothesis": None if self.hypothesis is None else {
+                "claim": self.hypothesis.claim,
+                "expect": [
+                    {"outcome": e.outcome, f"{e.direction}_when": e.when, "than": e.than}
+                    for e in self.hypothesis.expect
+                ],
+            },
         }
 
 
@@ -243,6 +262,47 @@ def _design_points(sampler: str, space: dict[str, Any], samples: int, seed: int)
     return [_as_point(space, row, scaled=True) for row in _salib_design(sampler, problem, samples, seed)]
 
 
+def _selection(value: Any, swept: tuple[str, ...], source: str, key: str) -> dict[str, Any]:
+    """Swept parameter values that pick points, e.g. ``{recommender: similarity}``."""
+    if not isinstance(value, dict) or not value:
+        raise ScenarioError(source, key, f"expected a mapping of swept parameters to values, got {value!r}")
+    for name in value:
+        if name not in swept:
+            raise ScenarioError(source, f"{key}.{name}", f"not a swept parameter{_suggest(str(name), swept)}")
+    return {name: _checked(PARAMETERS[name], v, source, f"{key}.{name}") for name, v in value.items()}
+
+
+def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], source: str) -> Hypothesis | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"claim", "expect"}:
+        raise ScenarioError(source, "hypothesis", "expected a mapping with 'claim' and 'expect'")
+    claim = value.get("claim")
+    if not isinstance(claim, str) or not claim.strip():
+        raise ScenarioError(source, "hypothesis.claim", "expected the claim in words")
+    expect = value.get("expect")
+    if not isinstance(expect, list) or not expect:
+        raise ScenarioError(source, "hypothesis.expect", "expected a list of expectations")
+    parsed = []
+    for i, item in enumerate(expect):
+        key = f"hypothesis.expect[{i}]"
+        check_keys(item, EXPECTATION_KEYS, source, "expectation")
+        outcome = item.get("outcome")
+        if outcome not in outcomes:
+            raise ScenarioError(source, f"{key}.outcome", f"expected one of the experiment's outcomes "
+                                f"({', '.join(outcomes)}), got {outcome!r}")
+        directions = [d for d in DIRECTIONS if d in item]
+        if len(directions) != 1 or "than" not in item:
+            raise ScenarioError(source, key, "expected 'outcome', one of 'higher_when' or 'lower_when', and 'than'")
+        direction = directions[0]
+        parsed.append(Expectation(
+            outcome, direction.removesuffix("_when"),
+            _selection(item[direction], swept, source, f"{key}.{direction}"),
+            _selection(item["than"], swept, source, f"{key}.than"),
+        ))
+    return Hypothesis(claim.strip(), tuple(parsed))
+
+
 def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | None = None) -> Experiment:
     """Validate an experiment given as a mapping; see :func:`load_experiment`."""
     check_keys(data, EXPERIMENT_KEYS, source, "experiment")
@@ -306,10 +366,17 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
     outcomes = _names(data.get("outcomes", "all"), list(OUTCOMES), source, "outcomes")
     final_window = _integer(data.get("final_window", DEFAULT_FINAL_WINDOW), source, "final_window", least=1)
     plots = _names(data.get("plots", "all"), list(SWEEP_PLOTS), source, "plots")
+    frontier = data.get("frontier")
+    if frontier is not None:
+        if not (isinstance(frontier, list) and len(frontier) == 2 and all(f in outcomes for f in frontier)):
+            raise ScenarioError(source, "frontier", f"expected two of the experiment's outcomes [x, y], got {frontier!r}")
+        frontier = tuple(frontier)
+    hypothesis = _hypothesis(data.get("hypothesis"), swept, outcomes, source)
     ranges = tuple((p, *v) for p, v in space.items()) if sampler in SENSITIVITY_SAMPLERS else ()
     return Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,
         tuple(points), outcomes, final_window, plots, source,
         samples=data.get("samples") if sampler in RANGE_SAMPLERS else None, ranges=ranges,
+        frontier=frontier, hypothesis=hypothesis,
     )
 

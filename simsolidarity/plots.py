@@ -191,6 +191,38 @@ def sweep_timeseries_figure(outcome: str, points: list[tuple[str, np.ndarray, np
     return figure
 
 
+def frontier_figure(experiment, table: Mapping[str, list]) -> Figure:
+    """The trade-off between two outcomes: each point's mean with 95% CIs on both axes.
+
+    The line joins the points that no other point beats on both outcomes at once (lower x and
+    higher y, e.g. less polarization and more belonging).
+    """
+    x_name, y_name = experiment.frontier
+    figure = Figure(figsize=(7.5, 5), layout="constrained")
+    ax = figure.subplots()
+    means = []
+    for point, values in enumerate(experiment.points):
+        picked = [i for i, p in enumerate(table["point"]) if p == point]
+        if not picked:
+            continue
+        x, x_low, x_high, _ = mean_ci(table[x_name][i] for i in picked)
+        y, y_low, y_high, _ = mean_ci(table[y_name][i] for i in picked)
+        ax.errorbar(x, y, xerr=[[x - x_low], [x_high - x]], yerr=[[y - y_low], [y_high - y]], fmt="o",
+                    capsize=2, label=point_label(values))
+        means.append((x, y))
+    efficient = sorted(
+        (x, y) for x, y in means if not any(ox <= x and oy >= y and (ox, oy) != (x, y) for ox, oy in means)
+    )
+    if efficient:
+        ax.plot(*zip(*efficient, strict=True), color="black", linewidth=1, linestyle="--", label="frontier")
+    ax.set_xlabel(f"{x_name} (lower is better)")
+    ax.set_ylabel(f"{y_name} (higher is better)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
+    figure.suptitle(f"{experiment.name}: {y_name} against {x_name} (mean and 95% CI per point)")
+    return figure
+
+
 def save_sweep_plots(folder: Path, experiment, summary_path: Path, run_files) -> list[Path]:
     """Draw a sweep's plots into ``folder``: ``<outcome>.png`` and ``<outcome>_timeseries.png``.
 
@@ -209,6 +241,10 @@ def save_sweep_plots(folder: Path, experiment, summary_path: Path, run_files) ->
             path = folder / f"{outcome}.png"
             sweep_outcome_figure(outcome, experiment.swept, table, experiment.name).savefig(path, dpi=100)
             written.append(path)
+    if "frontier" in experiment.plots and experiment.frontier:
+        path = folder / "frontier.png"
+        frontier_figure(experiment, table).savefig(path, dpi=100)
+        written.append(path)
     if "timeseries" in experiment.plots and len(experiment.points) <= MAX_TIMESERIES_POINTS:
         groups = [
             (point_label(values), (read_timeseries(path) for path in run_files(point)))

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from .errors import SimsolidarityError
 from .experiment import SENSITIVITY_SAMPLERS, Experiment, Run
+from .hypotheses import evaluate_hypothesis
 from .plots import save_sweep_plots
 from .results import (
     atomic_folder,
@@ -43,6 +44,7 @@ from .sensitivity import write_sensitivity
 EXPERIMENT_FILE = "experiment.json"
 SUMMARY = "summary.csv"
 LOG = "sweep.log"
+HYPOTHESES = "hypotheses.csv"
 RUNS = "runs"
 EXECUTORS = ("local", "dask")
 
@@ -73,6 +75,7 @@ class SweepResult:
     total: int
     complete: int
     failed: list[int]
+    hypotheses: list[dict[str, Any]]
 
 
 def run_folder_name(index: int) -> str:
@@ -303,9 +306,14 @@ def run_sweep(
     written = write_summary(folder, experiment)
     if plots and experiment.plots:
         save_sweep_plots(folder / "plots", experiment, folder / SUMMARY, _run_series(folder, experiment))
+    table = read_timeseries(folder / SUMMARY)
     if experiment.sampler in SENSITIVITY_SAMPLERS:
-        write_sensitivity(folder, experiment, read_timeseries(folder / SUMMARY), plots)
-    return SweepResult(folder, len(runs), written, sorted(failed))
+        write_sensitivity(folder, experiment, table, plots)
+    tested = []
+    if experiment.hypothesis is not None and written:
+        tested = evaluate_hypothesis(experiment.hypothesis, table, experiment.paired)
+        write_timeseries(folder / HYPOTHESES, {key: [row[key] for row in tested] for key in tested[0]})
+    return SweepResult(folder, len(runs), written, sorted(failed), tested)
 
 
 def _run_series(folder: Path, experiment: Experiment) -> Callable[[int], Iterable[Path]]:

@@ -1,0 +1,105 @@
+"""Hypotheses stated in experiment files, and a smoke run of every ready experiment."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from simsolidarity.experiment import experiment_from_dict, load_experiment
+from simsolidarity.hypotheses import Expectation, evaluate_expectation
+from simsolidarity.results import read_timeseries
+from simsolidarity.scenario import ScenarioError
+from simsolidarity.sweep import run_sweep
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.yaml"))
+
+
+def table(a: list[float], b: list[float]) -> dict[str, list]:
+    """A summary table: point 0 is recommender 'a', point 1 is 'b', one run per replicate."""
+    n = len(a)
+    return {
+        "run": list(range(2 * n)), "point": [0] * n + [1] * n, "replicate": [*range(n), *range(n)],
+        "recommender": ["a"] * n + ["b"] * n, "x": [*a, *b],
+    }
+
+
+HIGHER = Expectation("x", "higher", {"recommender": "a"}, {"recommender": "b"})
+LOWER = Expectation("x", "lower", {"recommender": "a"}, {"recommender": "b"})
+
+
+def test_a_clear_difference_supports_or_contradicts():
+    data = table([1.0, 1.2, 1.1, 1.3], [0.2, 0.1, 0.3, 0.2])
+    result = evaluate_expectation(HIGHER, data, paired=True)
+    assert result["verdict"] == "supported" and result["n"] == 4
+    assert result["difference"] == pytest.approx(0.95) and 0 < result["low"] < 0.95 < result["high"]
+    assert evaluate_expectation(LOWER, data, paired=True)["verdict"] == "contradicted"
+    assert evaluate_expectation(HIGHER, data, paired=False)["verdict"] == "supported"
+
+
+def test_pairing_sees_a_small_shift_that_the_spread_between_seeds_hides():
+    # Each seed moves the outcome a lot, the recommender only a little but always the same way.
+    base = [0.1, 0.9, 0.4, 0.7, 0.2, 0.6]
+    data = table([v + 0.05 for v in base], base)
+    assert evaluate_expectation(HIGHER, data, paired=True)["verdict"] == "supported"
+    assert evaluate_expectation(HIGHER, data, paired=False)["verdict"] == "inconclusive"
+
+
+def test_no_difference_is_inconclusive():
+    data = table([0.5, 0.6, 0.4, 0.5], [0.6, 0.4, 0.5, 0.5])
+    assert evaluate_expectation(HIGHER, data, paired=True)["verdict"] == "inconclusive"
+
+
+TINY = {"name": "tiny", "steps": 3, "model": {"n_people": 100, "width": 10, "height": 10}}
+
+
+@pytest.mark.parametrize(
+    "expect, fragment",
+    [
+        ([{"outcome": "belonging", "higher_when": {"recommender": "random"}, "than": {"recommender": "bridging"}}],
+         "outcome: expected one of the experiment's outcomes"),
+        ([{"outcome": "esteban_ray", "higher_when": {"homophily": 0.1}, "than": {"recommender": "random"}}],
+         "higher_when.homophily: not a swept parameter"),
+        ([{"outcome": "esteban_ray", "higher_when": {"recommender": "random"}, "lower_when": {"recommender": "random"},
+           "than": {"recommender": "bridging"}}], "one of 'higher_when' or 'lower_when'"),
+        ([{"outcome": "esteban_ray", "higher_when": {"recommender": "oracle"}, "than": {"recommender": "random"}}],
+         "higher_when.recommender: got 'oracle'"),
+    ],
+)
+def test_bad_hypotheses_are_reported(expect, fragment):
+    data = {"name": "e", "scenario": TINY, "sweep": {"recommender": ["random", "bridging"]},
+            "outcomes": ["esteban_ray"], "hypothesis": {"claim": "c", "expect": expect}}
+    with pytest.raises(ScenarioError, match="hypothesis.expect") as caught:
+        experiment_from_dict(data, source="e.yaml")
+    assert fragment in str(caught.value)
+
+
+def test_every_ready_experiment_states_its_claim():
+    for path in EXPERIMENTS:
+        experiment = load_experiment(path)
+        assert experiment.description, path
+        if experiment.sampler not in ("morris", "sobol"):
+            assert experiment.hypothesis is not None and experiment.hypothesis.expect, path
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_every_ready_experiment_runs_on_a_tiny_population(path, tmp_path):
+    experiment = load_experiment(path)
+    small = {"n_people": 100, "width": 12, "height": 12, "n_virtual_groups": 8}
+    experiment = replace(
+        experiment, replicates=2,
+        scenario=replace(experiment.scenario, steps=3, model={**experiment.scenario.model, **small}),
+    )
+    if experiment.sampler == "morris":
+        experiment = replace(experiment, replicates=1)
+    result = run_sweep(experiment, tmp_path / "sweep", workers=1, progress=False, plots=True)
+    assert result.complete == result.total and not result.failed
+    summary = read_timeseries(tmp_path / "sweep" / "summary.csv")
+    assert len(summary["run"]) == result.total
+    if experiment.hypothesis is not None:
+        verdicts = read_timeseries(tmp_path / "sweep" / "hypotheses.csv")["verdict"]
+        assert len(verdicts) == len(experiment.hypothesis.expect)
+        assert set(verdicts) <= {"supported", "contradicted", "inconclusive"}
+    if experiment.sampler == "morris":
+        assert (tmp_path / "sweep" / "sensitivity.csv").exists()
+    if experiment.frontier:
+        assert (tmp_path / "sweep" / "plots" / "frontier.png").exists()
