@@ -1,4 +1,4 @@
-"""The command line: ``simsolidarity run | validate | list``.
+"""The command line: ``simsolidarity run | sweep | compare | validate | list | viz | viz-assets``.
 
 Exit codes: 0 success, 2 bad input or usage (a message on stderr, no traceback), 1 anything
 unexpected. On bad input nothing is written.
@@ -24,6 +24,8 @@ from .recommenders import RECOMMENDERS
 from .runner import run_scenario
 from .scenario import load_scenario, ready_scenarios
 from .sweep import EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
+from .viz.commands import HANDLERS as VIZ_HANDLERS
+from .viz.commands import add_commands as add_viz_commands
 
 PROG = "simsolidarity"
 LISTS = ("parameters", "recommenders", "scenarios", "outcomes", "plots")
@@ -126,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print what is available, one line of explanation each.",
     )
     listing.add_argument("what", choices=LISTS, help="what to list")
+    add_viz_commands(commands)
     return parser
 
 
@@ -239,7 +242,9 @@ def _list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": _run, "sweep": _sweep, "compare": _compare, "validate": _validate, "list": _list}
+    handlers = {
+        "run": _run, "sweep": _sweep, "compare": _compare, "validate": _validate, "list": _list, **VIZ_HANDLERS,
+    }
     try:
         return handlers[args.command](args)
     except SimsolidarityError as error:

@@ -406,16 +406,20 @@ class SolidarityModel(mesa.Model):
         offline = 1.0 - np.abs(x - block_opinion[self.block]) / 2.0
         offline *= _depth_factor(p["offline_depth"], p["depth_need"])
         offline = np.where(self.offline_present, offline, 0.0)
-        attended = np.where(self.active_online[:, None], self.memberships, -1)
-        online = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
-        online = np.where(attended >= 0, online, 0.0).max(axis=1, initial=0.0)
-        online *= _depth_factor(p["online_depth"], p["depth_need"])
+        online = np.zeros(self.n_people)
+        if self.n_virtual_groups:
+            attended = np.where(self.active_online[:, None], self.memberships, -1)
+            closeness = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
+            online = np.where(attended >= 0, closeness, 0.0).max(axis=1, initial=0.0)
+            online *= _depth_factor(p["online_depth"], p["depth_need"])
         identification = np.maximum(offline, online)
         target = 1.0 - (1.0 - identification) * (1.0 - self.support)
         self.belonging += p["belonging_rate"] * (target - self.belonging)
 
     def _leave(self) -> None:
         """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``."""
+        if self.n_virtual_groups == 0:
+            return
         held = self.memberships >= 0
         distance = np.abs(self.opinion[:, None] - self.group_opinion[np.where(held, self.memberships, 0)])
         leaving = held & (distance > self.parameters["leave_threshold"])

@@ -88,6 +88,12 @@ def test_nobody_online_means_no_virtual_life():
     assert (frame["support_online"].dropna() == 0).all()
 
 
+def test_a_world_without_virtual_groups_runs():
+    frame = table(run(steps=5, n_virtual_groups=0))
+    assert (frame["active_virtual_groups"] == 0).all() and (frame["share_ties_online"] == 0).all()
+    assert frame["belonging"].notna().all()
+
+
 def test_going_online_extends_reach():
     offline = table(run(steps=10, online_share=0.0))["mean_tie_distance"].iloc[-1]
     online = table(run(steps=10, online_share=1.0))["mean_tie_distance"].iloc[-1]
