@@ -35,8 +35,7 @@ import mesa
 import numpy as np
 
 from .agents import Person
-from .errors import SimsolidarityError
-from .outcomes import OUTCOMES, measure, most_isolated_quartile
+from .outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
 from .parameters import resolve_parameters
 from .recommenders import RECOMMENDERS
 
@@ -87,10 +86,7 @@ class SolidarityModel(mesa.Model):
         **overrides: Any,
     ) -> None:
         resolved = resolve_parameters({**(parameters or {}), **overrides})
-        collected = list(OUTCOMES if outcomes is None else outcomes)
-        for name in collected:
-            if name not in OUTCOMES:
-                raise SimsolidarityError(f"unknown outcome {name!r}; known: {', '.join(OUTCOMES)}")
+        collected = outcome_names(outcomes)
         self._people_created = False
         super().__init__(rng=rng)
         self.parameters: dict[str, Any] = resolved

@@ -11,12 +11,14 @@ are ``nan``, never a made-up number.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 from scipy import stats
+
+from .errors import SimsolidarityError
 
 #: Esteban–Ray polarization: number of equal-width opinion bins on [-1, 1] and the exponent alpha.
 ESTEBAN_RAY_BINS = 20
@@ -269,6 +271,15 @@ OUTCOMES: dict[str, Outcome] = {
                  lambda s: mean_tie_distance(s.position, s.contact_pairs)),
     ]
 }
+
+
+def outcome_names(names: Iterable[str] | None) -> list[str]:
+    """The outcomes to record: ``names`` checked against :data:`OUTCOMES`, or all of them for ``None``."""
+    chosen = list(OUTCOMES if names is None else names)
+    for name in chosen:
+        if name not in OUTCOMES:
+            raise SimsolidarityError(f"unknown outcome {name!r}; known: {', '.join(OUTCOMES)}")
+    return chosen
 
 
 def measure(state: ObservedState, names: list[str] | None = None) -> dict[str, float]:
