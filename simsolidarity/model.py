@@ -35,7 +35,7 @@ import mesa
 import numpy as np
 
 from .agents import Person
-from .outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
+from .outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names, row_entries
 from .parameters import resolve_parameters
 from .recommenders import RECOMMENDERS
 
@@ -163,6 +163,8 @@ class SolidarityModel(mesa.Model):
         self.local_ties = pairs[self.rng.random(len(pairs)) < chance]
         #: (people,) number of local ties of each person.
         self.local_degree = np.bincount(self.local_ties.ravel(), minlength=n)
+        #: (ties,) grid distance of each local tie.
+        self.local_tie_distance = self._distance(self.local_ties)
 
     def _open_groups(self) -> None:
         p, g = self.parameters, self.n_virtual_groups
@@ -176,8 +178,8 @@ class SolidarityModel(mesa.Model):
         n = self.n_people
         self.active_online = np.zeros(n, dtype=bool)
         self.offline_present = np.zeros(n, dtype=bool)
-        self.exposure_mean = np.full(n, np.nan)
-        self.exposure_spread = np.full(n, np.nan)
+        self._attended = np.full((n, 1), -1, dtype=np.intp)  # nobody attended anything before step 1
+        self._exposure_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.in_need = np.zeros(n, dtype=bool)
         self.support = np.zeros(n)
         self.support_online = np.zeros(n)
@@ -209,10 +211,9 @@ class SolidarityModel(mesa.Model):
 
     # --- group state ----------------------------------------------------------------------------
 
-    def _refresh_groups(self) -> None:
-        """Recompute each virtual group's size and mean opinion, and move its topic to its members' mean."""
-        person, slot = np.nonzero(self.memberships >= 0)
-        group = self.memberships[person, slot]
+    def _refresh_groups(self, topics: bool = True) -> None:
+        """Recompute each virtual group's size and mean opinion, and (``topics``) move its topic to its members'."""
+        person, group = row_entries(self.memberships)
         g = self.n_virtual_groups
         #: (groups,) members per virtual group.
         self.group_size = np.bincount(group, minlength=g)
@@ -222,11 +223,13 @@ class SolidarityModel(mesa.Model):
         self.group_opinion[occupied] = (
             np.bincount(group, weights=self.opinion[person], minlength=g)[occupied] / self.group_size[occupied]
         )
+        self._members_by_block: np.ndarray | None = None
+        if not topics:
+            return
         for topic in range(self.group_topic.shape[1]):
             total = np.bincount(group, weights=self.interests[person, topic], minlength=g)
             self.group_topic[occupied, topic] = total[occupied] / self.group_size[occupied]
         self._unit_topic = _unit_rows(self.group_topic)
-        self._members_by_block: np.ndarray | None = None
 
     def group_members_by_block(self) -> np.ndarray:
         """(groups, blocks) count of each virtual group's members living in each block.
@@ -235,8 +238,8 @@ class SolidarityModel(mesa.Model):
         same groups (joins within the step do not show until the next refresh).
         """
         if self._members_by_block is None:
-            person, slot = np.nonzero(self.memberships >= 0)
-            cell = self.memberships[person, slot] * self.n_blocks + self.block[person]
+            person, group = row_entries(self.memberships)
+            cell = group * self.n_blocks + self.block[person]
             self._members_by_block = np.bincount(cell, minlength=self.n_virtual_groups * self.n_blocks).reshape(
                 self.n_virtual_groups, self.n_blocks
             )
@@ -257,7 +260,9 @@ class SolidarityModel(mesa.Model):
         """Advance the model by one step (recommend, meet, support, belonging, leave) and collect."""
         self._recommend()
         self._meet()
-        self._refresh_groups()  # joins and meetings changed the groups; belonging and leaving read them
+        # Joins and meetings changed the groups' sizes and means, which belonging and leaving read;
+        # topics matter only to the next step's recommendations, refreshed after leaving.
+        self._refresh_groups(topics=False)
         self._support()
         self._update_belonging()
         self._leave()
@@ -315,12 +320,25 @@ class SolidarityModel(mesa.Model):
         #: (meetings, 2) the pairs that met this step, and whether each met online.
         self.meeting_pairs = np.concatenate(pairs)
         self.meeting_online = np.concatenate(online)
-        self._expose(present)
+        self._attended = present  # exposure is measured from it when asked for
+        self._exposure_cache = None
 
     @property
     def contact_pairs(self) -> np.ndarray:
         """(contacts, 2) this step's contacts: the meetings, then the local ties."""
         return np.concatenate([self.meeting_pairs, self.local_ties])
+
+    @property
+    def contact_distance(self) -> np.ndarray:
+        """(contacts,) grid distance between the two people of each of this step's contacts."""
+        return np.concatenate([self._distance(self.meeting_pairs), self.local_tie_distance])
+
+    def _distance(self, pairs: np.ndarray) -> np.ndarray:
+        """Euclidean grid distance of each pair (one column at a time: 2-D fancy indexing is slow)."""
+        x, y = self.position[:, 0], self.position[:, 1]
+        first, second = pairs[:, 0], pairs[:, 1]
+        dx, dy = x[first] - x[second], y[first] - y[second]
+        return np.sqrt(dx * dx + dy * dy)
 
     @property
     def contact_online(self) -> np.ndarray:
@@ -334,7 +352,8 @@ class SolidarityModel(mesa.Model):
         """
         keys = self.rng.random(present.shape, dtype=np.float32)
         keys[present < 0] = 2.0
-        attended = present[np.arange(len(present)), keys.argmin(axis=1)]
+        # One attended group per person, gathered from the flat table (cheaper than 2-D indexing).
+        attended = present.ravel()[np.arange(len(present)) * present.shape[1] + keys.argmin(axis=1)]
         people = np.flatnonzero(attended >= 0)
         group = attended[people]
         # Sort by group, in random order within a group: one integer key, the group in the high bits.
@@ -355,26 +374,39 @@ class SolidarityModel(mesa.Model):
         self.opinion[first[close]] += step
         self.opinion[second[close]] -= step
 
-    def _expose(self, present: np.ndarray) -> None:
-        """Exposure: mean and spread of the opinions of the co-members of the groups a person attended."""
-        x = self.opinion
-        attended = present >= 0
-        groups = present[attended]
-        opinions = np.broadcast_to(x[:, None], present.shape)[attended]
-        size = self.n_virtual_groups + self.n_blocks
-        count = np.bincount(groups, minlength=size)
-        total = np.bincount(groups, weights=opinions, minlength=size)
-        squares = np.bincount(groups, weights=opinions**2, minlength=size)
-        index = np.where(attended, present, 0)
-        others = np.where(attended, count[index] - 1, 0).sum(axis=1)
-        others_total = np.where(attended, total[index] - x[:, None], 0.0).sum(axis=1)
-        others_squares = np.where(attended, squares[index] - x[:, None] ** 2, 0.0).sum(axis=1)
-        seen = others > 0
-        self.exposure_mean = np.full(self.n_people, np.nan)
-        self.exposure_spread = np.full(self.n_people, np.nan)
-        mean = others_total[seen] / others[seen]
-        self.exposure_mean[seen] = mean
-        self.exposure_spread[seen] = np.sqrt(np.maximum(others_squares[seen] / others[seen] - mean**2, 0.0))
+    def _exposure(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and spread of the opinions of the co-members of the groups each person attended this step.
+
+        Computed when first asked for in a step (opinions do not change between the meetings and
+        the end of the step), so a run that does not measure exposure does not pay for it.
+        """
+        if self._exposure_cache is None:
+            person, groups = row_entries(self._attended)
+            opinions = self.opinion[person]
+            size, n = self.n_virtual_groups + self.n_blocks, self.n_people
+            count = np.bincount(groups, minlength=size)
+            total = np.bincount(groups, weights=opinions, minlength=size)
+            squares = np.bincount(groups, weights=opinions**2, minlength=size)
+            # Per person, over the groups attended: the others' count, sum and sum of squares.
+            others = np.bincount(person, weights=count[groups] - 1, minlength=n)
+            others_total = np.bincount(person, weights=total[groups] - opinions, minlength=n)
+            others_squares = np.bincount(person, weights=squares[groups] - opinions**2, minlength=n)
+            seen = others > 0
+            mean, spread = np.full(n, np.nan), np.full(n, np.nan)
+            mean[seen] = others_total[seen] / others[seen]
+            spread[seen] = np.sqrt(np.maximum(others_squares[seen] / others[seen] - mean[seen] ** 2, 0.0))
+            self._exposure_cache = (mean, spread)
+        return self._exposure_cache
+
+    @property
+    def exposure_mean(self) -> np.ndarray:
+        """(people,) mean opinion of the co-members met this step; nan for a person who met nobody."""
+        return self._exposure()[0]
+
+    @property
+    def exposure_spread(self) -> np.ndarray:
+        """(people,) standard deviation of the opinions of the co-members met this step; nan if nobody."""
+        return self._exposure()[1]
 
     def _support(self) -> None:
         """Need events, and the support each contact delivers, scaled by the contact's depth.

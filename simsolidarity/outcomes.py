@@ -138,6 +138,13 @@ def most_isolated_quartile(isolation: np.ndarray) -> np.ndarray:
 # --- structure ----------------------------------------------------------------------------------
 
 
+def row_entries(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row index and value of each valid entry (>= 0) of a ``(people, slots)`` table of ids, in row order."""
+    flat = table.ravel()
+    index = np.flatnonzero(flat >= 0)
+    return index // table.shape[1], flat[index]
+
+
 def group_sizes(memberships: np.ndarray, n_groups: int) -> np.ndarray:
     """Members per virtual group, from the ``(people, slots)`` membership table (-1 = empty slot)."""
     return np.bincount(memberships[memberships >= 0], minlength=n_groups)
@@ -160,8 +167,7 @@ def gini(values: np.ndarray) -> float:
 
 def group_opinion_spread(memberships: np.ndarray, opinion: np.ndarray, n_groups: int) -> float:
     """Mean standard deviation of members' opinions over virtual groups with two or more members."""
-    person, slot = np.nonzero(memberships >= 0)
-    group = memberships[person, slot]
+    person, group = row_entries(memberships)
     sizes = np.bincount(group, minlength=n_groups)
     total = np.bincount(group, weights=opinion[person], minlength=n_groups)
     squares = np.bincount(group, weights=opinion[person] ** 2, minlength=n_groups)
@@ -178,14 +184,9 @@ def share_ties_online(contact_online: np.ndarray) -> float:
     return _mean_or_nan(contact_online)
 
 
-def mean_tie_distance(position: np.ndarray, contact_pairs: np.ndarray) -> float:
-    """Mean Euclidean grid distance between the two people of each of this step's contacts (reach)."""
-    if len(contact_pairs) == 0:
-        return float("nan")
-    first, second = contact_pairs[:, 0], contact_pairs[:, 1]
-    dx = position[first, 0] - position[second, 0]
-    dy = position[first, 1] - position[second, 1]
-    return float(np.sqrt(dx * dx + dy * dy).mean())
+def mean_tie_distance(contact_distance: np.ndarray) -> float:
+    """Mean grid distance between the two people of each of this step's contacts (reach)."""
+    return _mean_or_nan(contact_distance)
 
 
 # --- wiring -------------------------------------------------------------------------------------
@@ -200,15 +201,14 @@ class ObservedState(Protocol):
     belonging: np.ndarray  # (people,) in [0, 1]
     most_isolated: np.ndarray  # (people,) bool
     memberships: np.ndarray  # (people, max_memberships) virtual group ids, -1 = empty
-    position: np.ndarray  # (people, 2) grid cell
     exposure_mean: np.ndarray  # (people,) mean opinion met this step, nan if none
     exposure_spread: np.ndarray  # (people,) std of opinions met this step, nan if none
     in_need: np.ndarray  # (people,) bool, need event this step
     support: np.ndarray  # (people,) support received this step, in [0, 1]
     support_online: np.ndarray  # (people,) part of it through online contacts
     support_offline: np.ndarray  # (people,) part of it through face-to-face contacts
-    contact_pairs: np.ndarray  # (contacts, 2) person indices of this step's contacts
-    contact_online: np.ndarray  # (contacts,) bool
+    contact_online: np.ndarray  # (contacts,) bool, whether each of this step's contacts was online
+    contact_distance: np.ndarray  # (contacts,) Euclidean grid distance of each of this step's contacts
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,7 @@ OUTCOMES: dict[str, Outcome] = {
         _outcome("share_ties_online", "structure", "share of this step's contacts that were online",
                  lambda s: share_ties_online(s.contact_online)),
         _outcome("mean_tie_distance", "structure", "mean grid distance of this step's contacts (reach)",
-                 lambda s: mean_tie_distance(s.position, s.contact_pairs)),
+                 lambda s: mean_tie_distance(s.contact_distance)),
     ]
 }
 

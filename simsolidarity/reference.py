@@ -593,6 +593,13 @@ class ReferenceModel:
         """(contacts,) whether each of this step's contacts was an online meeting."""
         return np.array([online for _, _, online in self.contacts], dtype=bool)
 
+    @property
+    def contact_distance(self) -> np.ndarray:
+        """(contacts,) Euclidean grid distance between the two people of each of this step's contacts."""
+        return np.array(
+            [math.dist(a.position, b.position) for a, b, _ in self.contacts], dtype=float
+        )
+
     def outcomes(self) -> dict[str, float]:
         """Every outcome of the current state, by canonical name."""
         return measure(self)

@@ -112,9 +112,15 @@ def _in_process(tasks: list[RunTask], workers: int, scheduler: str | None) -> It
 
 
 def _process_pool(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunReport]:
-    # An explicit 'spawn' context: the same behaviour from a script, from Jupyter, and after
-    # mesa.batch_run has changed the process-wide start method.
-    context = multiprocessing.get_context("spawn")
+    # An explicit context, never the process-wide default, so that a sweep behaves the same from a
+    # script, from Jupyter, and after mesa.batch_run has set the default to 'spawn'. Where it exists,
+    # 'forkserver' starts workers from a clean server that has already imported the model (fast
+    # and thread-safe); elsewhere 'spawn'.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["simsolidarity.sweep"])
+    else:
+        context = multiprocessing.get_context("spawn")
     with futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from _bounded(tasks, workers, lambda task: pool.submit(compute_run, task), _wait_first)
 

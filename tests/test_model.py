@@ -94,6 +94,28 @@ def test_a_world_without_virtual_groups_runs():
     assert frame["belonging"].notna().all()
 
 
+def test_contact_distances_are_grid_distances_of_the_contacts():
+    model = run(steps=3)
+    delta = model.position[model.contact_pairs[:, 0]] - model.position[model.contact_pairs[:, 1]]
+    assert np.allclose(model.contact_distance, np.hypot(delta[:, 0], delta[:, 1]))
+    assert len(model.contact_online) == len(model.contact_pairs) == len(model.meeting_pairs) + len(model.local_ties)
+
+
+def test_exposure_is_the_opinions_of_co_members_attended():
+    model = run(steps=3)
+    attended = model._attended
+    for person in range(0, model.n_people, 37):
+        groups = [g for g in attended[person] if g >= 0]
+        # Someone met in two shared groups counts twice, as in the model.
+        others = [o for o in range(model.n_people) if o != person for g in attended[o] if g in groups]
+        if not others:
+            assert np.isnan(model.exposure_mean[person])
+            continue
+        opinions = model.opinion[others]
+        assert model.exposure_mean[person] == pytest.approx(opinions.mean())
+        assert model.exposure_spread[person] == pytest.approx(opinions.std(), abs=1e-9)
+
+
 def test_going_online_extends_reach():
     offline = table(run(steps=10, online_share=0.0))["mean_tie_distance"].iloc[-1]
     online = table(run(steps=10, online_share=1.0))["mean_tie_distance"].iloc[-1]

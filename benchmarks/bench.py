@@ -1,0 +1,212 @@
+"""Benchmarks of simsolidarity, measured in one run on one machine.
+
+    python benchmarks/bench.py [--quick] [--out DIR]
+
+1. Speed of the vectorized ``SolidarityModel`` against the object-per-person ``ReferenceModel``
+   at 1,000, 10,000 and 100,000 people (the reference only where it finishes in reasonable time).
+2. How the cost grows with the population, 1e3 to 1e6 people: seconds per step and peak memory,
+   each size in a fresh process so that peaks do not mix; drawn as a log-log plot.
+3. A sweep of short runs with 1 and with N workers: the parallel efficiency.
+4. The cost of data collection per step, per outcome.
+
+It ends with one ``name: value`` line per headline figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from simsolidarity import OUTCOMES, SolidarityModel
+from simsolidarity.experiment import experiment_from_dict
+from simsolidarity.reference import ReferenceModel
+from simsolidarity.sweep import run_sweep
+
+#: Share of grid cells occupied, as in the default scenario (2,000 people on 50 x 50).
+DENSITY = 0.8
+
+
+def grid_for(n: int) -> dict[str, int]:
+    """Population ``n`` on a square grid at the default density."""
+    side = math.ceil(math.sqrt(n / DENSITY))
+    return {"n_people": n, "width": side, "height": side}
+
+
+def seconds_per_step(model, steps: int, warmup: int = 2) -> float:
+    """Median seconds of one step over ``steps`` steps, after ``warmup`` steps (first joins settle)."""
+    for _ in range(warmup):
+        model.step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def child(n: int, steps: int) -> None:
+    """Measure one population size in this (fresh) process and print JSON."""
+    start = time.perf_counter()
+    model = SolidarityModel(grid_for(n), rng=1)
+    init = time.perf_counter() - start
+    per_step = seconds_per_step(model, steps)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"n": n, "init_s": init, "step_s": per_step, "peak_mb": peak}))
+
+
+def measure_size(n: int, steps: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(n), str(steps)], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def against_reference(sizes: list[int], steps: int, reference_limit: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        fast = seconds_per_step(SolidarityModel(grid_for(n), rng=1), steps)
+        row = {"n": n, "fast_s": fast, "reference_s": math.nan, "speedup": math.nan}
+        if n <= reference_limit:
+            reference_steps = max(2, steps // 5) if n >= 10_000 else steps
+            row["reference_s"] = seconds_per_step(ReferenceModel(grid_for(n), rng=1), reference_steps, warmup=1)
+            row["speedup"] = row["reference_s"] / fast
+        rows.append(row)
+        print(f"  {n:>9,d} people: vectorized {fast * 1e3:9.2f} ms/step ({n / fast:12,.0f} person-steps/s)"
+              + ("" if math.isnan(row["speedup"]) else
+                 f"; reference {row['reference_s'] * 1e3:10.1f} ms/step; speed-up {row['speedup']:7.1f}x"),
+              flush=True)
+    return rows
+
+
+def sweep_efficiency(workers: int, runs: int, people: int, steps: int) -> dict:
+    """Throughput of a sweep of ``runs`` equal runs with 1 and with ``workers`` workers.
+
+    A first, tiny sweep starts the pool's fork server, which imports Mesa, SciPy and matplotlib
+    once per process (a fixed cost of a few seconds, reported on its own); the timed sweeps then
+    measure throughput.
+    """
+    def experiment(replicates: int, length: int):
+        return experiment_from_dict({
+            "name": "bench", "replicates": replicates, "paired": False, "sweep": {"recommender": ["similarity"]},
+            "outcomes": ["esteban_ray", "belonging"], "plots": "none",
+            "scenario": {"name": "bench", "steps": length, "model": grid_for(people)},
+        })
+
+    elapsed = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
+        run_sweep(experiment(workers, 1), Path(scratch) / "warm", workers=workers, progress=False, plots=False)
+        startup = time.perf_counter() - start
+        for count in (1, workers):
+            start = time.perf_counter()
+            run_sweep(experiment(runs, steps), Path(scratch) / f"w{count}", workers=count, progress=False,
+                      plots=False)
+            elapsed[count] = time.perf_counter() - start
+    speedup = elapsed[1] / elapsed[workers]
+    return {"workers": workers, "runs": runs, "run_s": elapsed[1] / runs, "speedup": speedup,
+            "efficiency": speedup / workers, "startup_s": startup}
+
+
+def collection_cost(n: int, steps: int) -> dict:
+    """Seconds per step without data collection, with all outcomes, and each outcome's own cost."""
+    bare = seconds_per_step(SolidarityModel(grid_for(n), rng=1, outcomes=[]), steps)
+    full = seconds_per_step(SolidarityModel(grid_for(n), rng=1), steps)
+    model = SolidarityModel(grid_for(n), rng=1)
+    for _ in range(3):
+        model.step()
+    each = {}
+    for name, outcome in OUTCOMES.items():
+        start = time.perf_counter()
+        for _ in range(5):
+            outcome.report(model)
+        each[name] = (time.perf_counter() - start) / 5
+    return {"n": n, "bare_s": bare, "full_s": full, "each": each}
+
+
+def scaling_plot(rows: list[dict], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 4), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    n = [r["n"] for r in rows]
+    left.loglog(n, [r["step_s"] for r in rows], "o-", label="measured")
+    left.loglog(n, [rows[0]["step_s"] * x / n[0] for x in n], ":", color="grey", label="linear in people")
+    left.set_xlabel("people")
+    left.set_ylabel("seconds per step")
+    left.legend(frameon=False)
+    right.loglog(n, [r["peak_mb"] for r in rows], "o-", color="tab:red")
+    right.axhline(2048, color="grey", linestyle=":", label="2 GB")
+    right.set_xlabel("people")
+    right.set_ylabel("peak memory (MB)")
+    right.legend(frameon=False)
+    figure.suptitle(f"SolidarityModel cost by population ({platform.processor() or platform.machine()})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer steps and runs: about 3 minutes on 2 cores")
+    parser.add_argument("--out", type=Path, default=Path("results/benchmarks"), help="where the plot goes")
+    parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    quick = args.quick
+    cores = os.cpu_count() or 1
+    print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, numpy {np.__version__}")
+
+    print("\n1. vectorized model against the object-per-person reference (median seconds per step)")
+    reference = against_reference([1_000, 10_000, 100_000], steps=5 if quick else 20,
+                                  reference_limit=10_000 if quick else 100_000)
+
+    print("\n2. cost by population (a fresh process per size)")
+    sizes = [1_000, 10_000, 100_000, 1_000_000]
+    scaling = []
+    for n in sizes:
+        row = measure_size(n, steps=3 if quick else 10)
+        scaling.append(row)
+        print(f"  {n:>9,d} people: {row['step_s']:8.3f} s/step, {n / row['step_s']:12,.0f} person-steps/s, "
+              f"peak {row['peak_mb']:7.0f} MB, set-up {row['init_s']:6.2f} s", flush=True)
+    if not quick:
+        scaling_plot(scaling, args.out / "scaling.png")
+        print(f"  plot: {args.out / 'scaling.png'}")
+
+    print(f"\n3. sweep of short runs, 1 against {cores} workers")
+    # Runs of a second or more each, as the target is stated for.
+    sweep = sweep_efficiency(max(cores, 2), runs=4 * max(cores, 2) if quick else 12 * max(cores, 2),
+                             people=4_000, steps=300)
+    print(f"  {sweep['runs']} runs of {sweep['run_s']:.2f} s: {sweep['workers']} workers give a speed-up of "
+          f"{sweep['speedup']:.2f} (efficiency {sweep['efficiency']:.2f}); starting the worker server once per "
+          f"process took {sweep['startup_s']:.1f} s")
+
+    print("\n4. data collection per step (10,000 people)")
+    cost = collection_cost(10_000, steps=5 if quick else 20)
+    print(f"  step without collection {cost['bare_s'] * 1e3:.1f} ms, with every outcome {cost['full_s'] * 1e3:.1f} ms")
+    for name, seconds in sorted(cost["each"].items(), key=lambda item: -item[1]):
+        print(f"    {name:<22} {seconds * 1e3:7.2f} ms")
+
+    by_size = {row["n"]: row for row in scaling}
+    speedup_10k = next(r["speedup"] for r in reference if r["n"] == 10_000)
+    print()
+    print(f"speedup_vs_reference_10000: {speedup_10k:.1f}")
+    print(f"person_steps_per_s_1000000: {1_000_000 / by_size[1_000_000]['step_s']:.0f}")
+    print(f"peak_mb_1000000: {by_size[1_000_000]['peak_mb']:.0f}")
+    print(f"sweep_efficiency_{sweep['workers']}_workers: {sweep['efficiency']:.2f}")
+    print(f"collection_overhead_10000: {cost['full_s'] / cost['bare_s']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
