@@ -184,7 +184,7 @@ def _compare(args: argparse.Namespace) -> int:
     rows, out = compare(args.folders, args.out or default_compare_folder(args.results))
     width = max(len(row["group"]) for row in rows)
     outcome = None
-    for row in rows:
+    for row in sorted(rows, key=lambda row: list(OUTCOMES).index(row["outcome"])):  # stable: groups in order
         if row["outcome"] != outcome:
             outcome = row["outcome"]
             print(f"\n{outcome}  (mean [95% CI], runs)")

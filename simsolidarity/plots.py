@@ -140,7 +140,7 @@ def _band(ax, rows: list[tuple], label: str | None, numeric: bool) -> None:
 
 def sweep_outcome_figure(outcome: str, swept: tuple[str, ...], table: Mapping[str, list], title: str) -> Figure:
     """An outcome against each swept parameter: mean over runs with a 95% CI, one line per value of a second one."""
-    figure = Figure(figsize=(5.2 * len(swept), 4.2), layout="constrained")
+    figure = Figure(figsize=(max(7.0, 5.2 * len(swept)), 4.2), layout="constrained")
     axes = figure.subplots(1, len(swept), squeeze=False)[0]
     for ax, x_name in zip(axes, swept, strict=True):
         line_name = next((name for name in swept if name != x_name), None)
@@ -166,7 +166,7 @@ def sweep_outcome_figure(outcome: str, swept: tuple[str, ...], table: Mapping[st
         ax.grid(alpha=0.3)
         if line_name:
             ax.legend(fontsize="small", frameon=False)
-    figure.suptitle(f"{title}: {outcome} (mean, 95% CI over replicates and other parameters)")
+    figure.suptitle(f"{title}: {outcome} (mean, 95% CI over replicates and other parameters)", fontsize="medium")
     return figure
 
 

@@ -247,6 +247,7 @@ def test_compare_runs_and_sweeps_side_by_side(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "s"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "echo_chamber (a)" in printed and "bridging (b)" in printed and "exp: recommender=similarity" in printed
+    assert printed.count("esteban_ray  (mean [95% CI], runs)") == 1  # one block per outcome, every group in it
     table = read_timeseries(out / "comparison.csv")
     assert set(table["outcome"]) == {"esteban_ray", "belonging"}  # the outcomes all folders share
     assert set(table["runs"]) == {1, 2}
