@@ -63,6 +63,11 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def json_data(data: Any) -> Any:
+    """``data`` as it reads back from a file written by :func:`write_json` (tuples as lists, nan as null)."""
+    return json.loads(json.dumps(_json_safe(data)))
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file written by :func:`write_json`."""
     return json.loads(path.read_text(encoding="utf-8"))

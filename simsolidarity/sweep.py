@@ -30,6 +30,7 @@ from .hypotheses import evaluate_hypothesis
 from .plots import save_sweep_plots
 from .results import (
     atomic_folder,
+    json_data,
     new_run_folder,
     now,
     read_json,
@@ -196,7 +197,7 @@ def _prepare_folder(folder: Path, experiment: Experiment) -> set[int]:
     if folder.exists() and any(folder.iterdir()):
         if not record.exists():
             raise SimsolidarityError(f"{folder}: exists and is not a sweep folder (no {EXPERIMENT_FILE})")
-        if read_json(record) != read_json_roundtrip(resolved):
+        if read_json(record) != json_data(resolved):
             raise SimsolidarityError(
                 f"{folder}: holds a different experiment; resume only with the same experiment file, "
                 "or choose another --out"
@@ -213,14 +214,6 @@ def _prepare_folder(folder: Path, experiment: Experiment) -> set[int]:
         elif (entry / MANIFEST).exists():
             complete.add(int(entry.name.removeprefix("run-")))
     return complete
-
-
-def read_json_roundtrip(data: Any) -> Any:
-    """``data`` as it reads back from JSON (tuples as lists, nan as null), for comparing with a file."""
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "x.json"
-        write_json(path, data)
-        return read_json(path)
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:

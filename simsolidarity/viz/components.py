@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
@@ -112,7 +113,7 @@ def _title(ax: Axes, text: str) -> None:
     ax.set_title(text, fontsize="medium", y=1.0, pad=6)
 
 
-class Card:
+class Card(ABC):
     """A figure of one model, built once and updated in place at each step.
 
     Subclasses create their artists in :meth:`build`, list those that change from step to step in
@@ -137,13 +138,13 @@ class Card:
         self.build(model)
         self.update(model)
 
+    @abstractmethod
     def build(self, model: SolidarityModel) -> None:
         """Create the axes and artists (once per model)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def update(self, model: SolidarityModel) -> None:
         """Set the artists from the model's current state."""
-        raise NotImplementedError
 
     def frame_key(self) -> Hashable:
         """What the frame depends on: the limits of every axes."""
