@@ -49,15 +49,15 @@ from .scenario import (
     Outputs,
     Scenario,
     ScenarioError,
-    _integer,
-    _names,
-    _read_yaml,
-    _suggest,
+    check_integer,
     check_keys,
+    check_names,
     load_scenario,
     name_and_description,
+    read_yaml,
     resolve_scenario_path,
     scenario_from_dict,
+    suggestion,
 )
 
 EXPERIMENT_KEYS = (
@@ -182,7 +182,7 @@ def is_experiment(data: Any) -> bool:
 def load_scenario_or_experiment(path: str | Path) -> Scenario | Experiment:
     """Load a file as an experiment if it has a ``sweep``, else as a scenario."""
     path = resolve_scenario_path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if is_experiment(data):
         return experiment_from_dict(data, source=str(path), folder=path.parent)
     return scenario_from_dict(data, source=str(path), folder=path.parent)
@@ -191,7 +191,7 @@ def load_scenario_or_experiment(path: str | Path) -> Scenario | Experiment:
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment file; raises :class:`ScenarioError` naming the file and key."""
     path = Path(path)
-    return experiment_from_dict(_read_yaml(path), source=str(path), folder=path.parent)
+    return experiment_from_dict(read_yaml(path), source=str(path), folder=path.parent)
 
 
 def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tuple[float, float]:
@@ -202,7 +202,7 @@ def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tupl
         unknown = set(spec) - {"start", "stop", "num"}
         if unknown:
             bad = min(unknown)
-            raise ScenarioError(source, f"{key}.{bad}", f"unknown key{_suggest(bad, ['start', 'stop', 'num'])}")
+            raise ScenarioError(source, f"{key}.{bad}", f"unknown key{suggestion(bad, ['start', 'stop', 'num'])}")
         if parameter.type is str:
             raise ScenarioError(source, key, "a range needs a numeric parameter; give a list of values")
         bounds = []
@@ -212,7 +212,7 @@ def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tupl
             bounds.append(_checked(parameter, spec[end], source, f"{key}.{end}"))
         if sampler in RANGE_SAMPLERS:
             return (bounds[0], bounds[1])
-        num = _integer(spec.get("num"), source, f"{key}.num", least=1)
+        num = check_integer(spec.get("num"), source, f"{key}.num", least=1)
         values = np.linspace(bounds[0], bounds[1], num)
         if parameter.type is int:
             return list(dict.fromkeys(round(float(v)) for v in values))
@@ -268,7 +268,7 @@ def _selection(value: Any, swept: tuple[str, ...], source: str, key: str) -> dic
         raise ScenarioError(source, key, f"expected a mapping of swept parameters to values, got {value!r}")
     for name in value:
         if name not in swept:
-            raise ScenarioError(source, f"{key}.{name}", f"not a swept parameter{_suggest(str(name), swept)}")
+            raise ScenarioError(source, f"{key}.{name}", f"not a swept parameter{suggestion(str(name), swept)}")
     return {name: _checked(PARAMETERS[name], v, source, f"{key}.{name}") for name, v in value.items()}
 
 
@@ -321,15 +321,15 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
     else:
         raise ScenarioError(source, "scenario", f"expected a scenario file path or an inline mapping, got {base!r}")
     if "steps" in data:
-        scenario = replace(scenario, steps=_integer(data["steps"], source, "steps"))
-    seed = _integer(data.get("seed", scenario.seed), source, "seed")
-    replicates = _integer(data.get("replicates", 1), source, "replicates", least=1)
+        scenario = replace(scenario, steps=check_integer(data["steps"], source, "steps"))
+    seed = check_integer(data.get("seed", scenario.seed), source, "seed")
+    replicates = check_integer(data.get("replicates", 1), source, "replicates", least=1)
     paired = data.get("paired", True)
     if not isinstance(paired, bool):
         raise ScenarioError(source, "paired", f"expected true or false, got {paired!r}")
     sampler = data.get("sampler", "grid")
     if sampler not in SAMPLERS:
-        raise ScenarioError(source, "sampler", f"unknown sampler {sampler!r}{_suggest(str(sampler), SAMPLERS)}; "
+        raise ScenarioError(source, "sampler", f"unknown sampler {sampler!r}{suggestion(str(sampler), SAMPLERS)}; "
                             f"known: {', '.join(SAMPLERS)}")
 
     sweep = data.get("sweep")
@@ -338,7 +338,7 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
     for parameter in sweep:
         if parameter not in PARAMETERS:
             raise ScenarioError(source, f"sweep.{parameter}",
-                                f"not a parameter{_suggest(str(parameter), list(PARAMETERS))}")
+                                f"not a parameter{suggestion(str(parameter), list(PARAMETERS))}")
     space = {p: _values(p, spec, source, sampler) for p, spec in sweep.items()}
     swept = tuple(space)
 
@@ -350,7 +350,7 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
             raise ScenarioError(source, "sweep", f"zip pairs lists of equal length; got lengths {lengths}")
         points = [dict(zip(swept, combo, strict=True)) for combo in zip(*space.values(), strict=True)]
     else:
-        samples = _integer(data.get("samples"), source, "samples", least=1)
+        samples = check_integer(data.get("samples"), source, "samples", least=1)
         if sampler == "sobol" and samples & (samples - 1):
             raise ScenarioError(source, "samples", f"the sobol sampler needs a power of 2, got {samples}")
         points = _design_points(sampler, space, samples, seed)
@@ -363,9 +363,9 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
         except ParameterError as error:
             raise ScenarioError(source, f"sweep (point {i}: {point})", str(error)) from None
 
-    outcomes = _names(data.get("outcomes", "all"), list(OUTCOMES), source, "outcomes")
-    final_window = _integer(data.get("final_window", DEFAULT_FINAL_WINDOW), source, "final_window", least=1)
-    plots = _names(data.get("plots", "all"), list(SWEEP_PLOTS), source, "plots")
+    outcomes = check_names(data.get("outcomes", "all"), list(OUTCOMES), source, "outcomes")
+    final_window = check_integer(data.get("final_window", DEFAULT_FINAL_WINDOW), source, "final_window", least=1)
+    plots = check_names(data.get("plots", "all"), list(SWEEP_PLOTS), source, "plots")
     frontier = data.get("frontier")
     if frontier is not None:
         if not (isinstance(frontier, list) and len(frontier) == 2 and all(f in outcomes for f in frontier)):

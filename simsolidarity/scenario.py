@@ -99,12 +99,12 @@ class Scenario:
         return tuple(name for name in OUTCOMES if name in wanted)
 
 
-def _suggest(word: str, choices: Sequence[str]) -> str:
+def suggestion(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     source = str(path)
     if not path.exists():
         raise ScenarioError(source, "", "no such file")
@@ -144,7 +144,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     Raises :class:`ScenarioError` naming the file and the key path for any problem.
     """
     path = resolve_scenario_path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     return scenario_from_dict(data, source=str(path), overrides=overrides, folder=path.parent)
 
 
@@ -163,7 +163,7 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source:
             data["outputs"] = {**dict(data.get("outputs") or {}), parts[1]: value}
         else:
             choices = [*PARAMETERS, "seed", "steps", "name", "description"]
-            raise ScenarioError(source, f"--set {key}", f"not a parameter or scenario key{_suggest(key, choices)}")
+            raise ScenarioError(source, f"--set {key}", f"not a parameter or scenario key{suggestion(key, choices)}")
     return data
 
 
@@ -175,7 +175,7 @@ def check_keys(data: Any, keys: Sequence[str], source: str, kind: str) -> None:
         raise ScenarioError(source, "", f"expected a mapping of {kind} keys, got {type(data).__name__}")
     for key in data:
         if key not in keys:
-            raise ScenarioError(source, str(key), f"unknown key{_suggest(str(key), keys)}")
+            raise ScenarioError(source, str(key), f"unknown key{suggestion(str(key), keys)}")
 
 
 def name_and_description(data: dict[str, Any], source: str) -> tuple[str, str]:
@@ -189,13 +189,13 @@ def name_and_description(data: dict[str, Any], source: str) -> tuple[str, str]:
     return name.strip(), description.strip()
 
 
-def _integer(value: Any, source: str, key: str, least: int = 0) -> int:
+def check_integer(value: Any, source: str, key: str, least: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ScenarioError(source, key, f"expected an integer >= {least}, got {value!r}")
     return value
 
 
-def _names(value: Any, known: Sequence[str], source: str, key: str) -> tuple[str, ...]:
+def check_names(value: Any, known: Sequence[str], source: str, key: str) -> tuple[str, ...]:
     """``all``, ``none`` or a list of names from ``known``."""
     if value in ("all", None):
         return tuple(known)
@@ -208,7 +208,7 @@ def _names(value: Any, known: Sequence[str], source: str, key: str) -> tuple[str
     for i, name in enumerate(value):
         if name not in known:
             raise ScenarioError(
-                source, f"{key}[{i}]", f"unknown name {name!r}{_suggest(name, known)}; known: {', '.join(known)}"
+                source, f"{key}[{i}]", f"unknown name {name!r}{suggestion(name, known)}; known: {', '.join(known)}"
             )
     return tuple(dict.fromkeys(value))
 
@@ -246,8 +246,8 @@ def scenario_from_dict(
     if overrides:
         data = _apply_overrides(data, overrides, source)
     name, description = name_and_description(data, source)
-    seed = _integer(data.get("seed", DEFAULT_SEED), source, "seed")
-    steps = _integer(data.get("steps", DEFAULT_STEPS), source, "steps")
+    seed = check_integer(data.get("seed", DEFAULT_SEED), source, "seed")
+    steps = check_integer(data.get("steps", DEFAULT_STEPS), source, "steps")
 
     # Plugins first: they may register recommenders that the model section names.
     plugins = _import_plugins(data.get("plugins"), source, folder)
@@ -266,9 +266,9 @@ def scenario_from_dict(
         raise ScenarioError(source, "outputs", f"expected a mapping with keys {', '.join(OUTPUT_KEYS)}")
     for key in outputs:
         if key not in OUTPUT_KEYS:
-            raise ScenarioError(source, f"outputs.{key}", f"unknown key{_suggest(str(key), OUTPUT_KEYS)}")
+            raise ScenarioError(source, f"outputs.{key}", f"unknown key{suggestion(str(key), OUTPUT_KEYS)}")
     chosen = Outputs(
-        outcomes=_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
-        plots=_names(outputs.get("plots", "all"), list(PLOTS), source, "outputs.plots"),
+        outcomes=check_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
+        plots=check_names(outputs.get("plots", "all"), list(PLOTS), source, "outputs.plots"),
     )
     return Scenario(name, description, seed, steps, resolved, chosen, plugins, source)
