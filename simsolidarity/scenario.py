@@ -100,11 +100,13 @@ class Scenario:
 
 
 def suggestion(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the nearest of ``choices``, or nothing when none is near."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def read_yaml(path: Path) -> Any:
+    """Parse a YAML file; a missing file, a folder, bad text or bad YAML is a :class:`ScenarioError`."""
     source = str(path)
     if not path.exists():
         raise ScenarioError(source, "", "no such file")
@@ -190,6 +192,7 @@ def name_and_description(data: dict[str, Any], source: str) -> tuple[str, str]:
 
 
 def check_integer(value: Any, source: str, key: str, least: int = 0) -> int:
+    """``value`` if it is an integer of at least ``least``; else a :class:`ScenarioError` for ``key``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ScenarioError(source, key, f"expected an integer >= {least}, got {value!r}")
     return value
