@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import SimsolidarityError
 from .outcomes import OUTCOMES
 from .plots import point_label, save_band_plots
-from .results import atomic_folder, new_run_folder, read_json, read_timeseries, write_timeseries
+from .results import atomic_folder, new_run_folder, read_json, read_timeseries, write_rows
 from .runner import MANIFEST, TIMESERIES
 from .summary import mean_ci
 from .sweep import EXPERIMENT_FILE, RUNS
@@ -75,7 +75,7 @@ def compare(folders: list[Path], out: Path) -> tuple[list[dict], Path]:
     if out.exists():
         raise SimsolidarityError(f"--out {out}: already exists; choose a new folder")
     with atomic_folder(out) as temporary:
-        write_timeseries(temporary / "comparison.csv", {key: [row[key] for row in rows] for key in rows[0]})
+        write_rows(temporary / "comparison.csv", rows)
         plots = temporary / "plots"
         plots.mkdir()
         save_band_plots(plots, outcomes, [(g.label, g.tables()) for g in groups], "comparison")

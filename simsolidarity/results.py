@@ -107,6 +107,11 @@ def write_timeseries(path: Path, columns: Mapping[str, Sequence[Any]]) -> None:
             writer.writerow([_cell(v) for v in row])
 
 
+def write_rows(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write records that share their keys as a table, one row each, columns in the first record's order."""
+    write_timeseries(path, {key: [row[key] for row in rows] for key in rows[0]})
+
+
 def _parse(cell: str) -> Any:
     """A CSV cell back as a number (empty as nan), or as text when it is not one."""
     if not cell:

@@ -88,11 +88,11 @@ def sensitivity_figure(rows: list[dict[str, Any]], method: str, title: str) -> F
 
 def write_sensitivity(folder: Path, experiment: Experiment, table: Mapping[str, list], plots: bool) -> list[dict]:
     """Write ``sensitivity.csv`` (and ``plots/sensitivity.png``) for a morris or sobol sweep; returns the rows."""
-    from .results import write_timeseries
+    from .results import write_rows
 
     rows = analyze(experiment, table)
     if rows:
-        write_timeseries(folder / "sensitivity.csv", {key: [row[key] for row in rows] for key in rows[0]})
+        write_rows(folder / "sensitivity.csv", rows)
         if plots:
             (folder / "plots").mkdir(exist_ok=True)
             sensitivity_figure(rows, experiment.sampler, experiment.name).savefig(

@@ -36,9 +36,10 @@ from .results import (
     read_json,
     read_timeseries,
     write_json,
+    write_rows,
     write_timeseries,
 )
-from .runner import MANIFEST, simulate, write_run
+from .runner import MANIFEST, TIMESERIES, simulate, write_run
 from .scenario import Scenario, import_plugins
 from .sensitivity import write_sensitivity
 
@@ -311,17 +312,21 @@ def run_sweep(
     tested = []
     if experiment.hypothesis is not None and written:
         tested = evaluate_hypothesis(experiment.hypothesis, table, experiment.paired)
-        write_timeseries(folder / HYPOTHESES, {key: [row[key] for row in tested] for key in tested[0]})
+        write_rows(folder / HYPOTHESES, tested)
     return SweepResult(folder, len(runs), written, sorted(failed), tested)
 
 
 def _run_series(folder: Path, experiment: Experiment) -> Callable[[int], Iterable[Path]]:
     """For a point, the time-series files of its complete runs (read one point at a time)."""
 
+    by_point: dict[int, list[int]] = {}
+    for run in experiment.runs():  # derive the runs (and their seeds) once, not once per point
+        by_point.setdefault(run.point, []).append(run.index)
+
     def files(point: int) -> Iterable[Path]:
-        for run in experiment.runs():
-            path = folder / RUNS / run_folder_name(run.index) / "timeseries.csv"
-            if run.point == point and path.exists():
+        for index in by_point.get(point, []):
+            path = folder / RUNS / run_folder_name(index) / TIMESERIES
+            if path.exists():
                 yield path
 
     return files

@@ -6,7 +6,8 @@ import multiprocessing
 
 import numpy as np
 import pytest
-from scipy import stats
+
+from simsolidarity.summary import mean_ci
 
 #: A small population that still has several blocks, groups and local ties: quick to run.
 SMALL = {"n_people": 400, "width": 25, "height": 25, "block_size": 5, "n_virtual_groups": 12}
@@ -14,9 +15,8 @@ SMALL = {"n_people": 400, "width": 25, "height": 25, "block_size": 5, "n_virtual
 
 def paired_ci(a: list[float], b: list[float], confidence: float = 0.95) -> tuple[float, float]:
     """Student-t confidence interval of the mean of the paired differences ``a - b``."""
-    difference = np.asarray(a) - np.asarray(b)
-    half = stats.t.ppf((1 + confidence) / 2, difference.size - 1) * stats.sem(difference)
-    return float(difference.mean() - half), float(difference.mean() + half)
+    _, low, high, _ = mean_ci(np.asarray(a) - np.asarray(b), confidence)
+    return low, high
 
 
 @pytest.fixture
