@@ -1,7 +1,8 @@
 """The command line: ``simsolidarity run | sweep | compare | validate | list | viz | viz-assets``.
 
-Exit codes: 0 success, 2 bad input or usage (a message on stderr, no traceback), 1 anything
-unexpected. On bad input nothing is written.
+Exit codes: 0 success; 2 bad input or usage (one line on stderr, no traceback, nothing written);
+1 runs that failed, an executor that failed mid-sweep, or a file that could not be written (one
+line on stderr, a sweep folder left resumable); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,23 +17,19 @@ import yaml
 
 from .compare import compare, default_compare_folder
 from .errors import SimsolidarityError
-from .experiment import Experiment, load_experiment, load_scenario_or_experiment
+from .experiment import MAX_RUNS, Experiment, load_experiment, load_scenario_or_experiment
 from .outcomes import OUTCOMES
 from .parameters import PARAMETERS
 from .plots import PLOTS
 from .recommenders import RECOMMENDERS
 from .runner import run_scenario
-from .scenario import load_scenario, ready_scenarios
-from .sweep import EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
+from .scenario import StrictLoader, load_scenario, ready_scenarios
+from .sweep import DASK_NO_WORKER_TIMEOUT, EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
 from .viz.commands import HANDLERS as VIZ_HANDLERS
 from .viz.commands import add_commands as add_viz_commands
 
 PROG = "simsolidarity"
 LISTS = ("parameters", "recommenders", "scenarios", "outcomes", "plots")
-
-
-class UsageError(SimsolidarityError):
-    """A command-line argument is wrong."""
 
 
 def _assignment(text: str) -> tuple[str, object]:
@@ -41,9 +38,39 @@ def _assignment(text: str) -> tuple[str, object]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     try:
-        return key.strip(), yaml.safe_load(value)
+        return key.strip(), yaml.load(value, Loader=StrictLoader)  # noqa: S506 - a SafeLoader, bounded
     except yaml.YAMLError:
         return key.strip(), value
+
+
+def _count(text: str) -> int:
+    """A whole number of 1 or more (workers, runs)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def _add_max_runs(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-runs", type=_count, default=MAX_RUNS, metavar="N",
+        help=f"refuse experiments of more than N runs (default: {MAX_RUNS:,}), so that a typo cannot start a "
+             "sweep of years",
+    )
 
 
 def _add_output_options(command: argparse.ArgumentParser, out_help: str) -> None:
@@ -97,10 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sweep.add_argument("experiment", type=Path, help="an experiment file (see experiments/)")
-    sweep.add_argument("--workers", type=int, help="parallel workers (default: the CPU count; 1 runs in this process)")
+    sweep.add_argument("--workers", type=_count,
+                       help="parallel workers, 1 or more (default: the CPU count; 1 runs in this process)")
     sweep.add_argument("--executor", choices=EXECUTORS, default="local",
                        help="local: processes on this machine (default); dask: a Dask distributed cluster")
     sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    sweep.add_argument("--worker-timeout", type=_seconds, default=DASK_NO_WORKER_TIMEOUT, metavar="SECONDS",
+                       help="dask: stop when the cluster has had no worker for this long (default: "
+                            f"{DASK_NO_WORKER_TIMEOUT:g}); the folder stays resumable")
+    _add_max_runs(sweep)
     sweep.add_argument("--resume", action="store_true",
                        help="continue the latest sweep of this experiment under --results (or --out)")
     _add_output_options(sweep, "sweep folder (default: results/<name>/<timestamp>); an existing one is resumed")
@@ -122,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check scenario and experiment files fully; exit 0 if all are valid, 2 if not.",
     )
     validate.add_argument("files", nargs="+", type=Path, help="files to check")
+    _add_max_runs(validate)
 
     listing = commands.add_parser(
         "list", help="list parameters, recommenders, scenarios, outcomes or plots",
@@ -139,8 +172,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.steps is not None:
         overrides["steps"] = args.steps
     scenario = load_scenario(args.scenario, overrides)
-    if args.out is not None and args.out.exists():
-        raise UsageError(f"--out {args.out}: already exists; choose a new folder")
     result = run_scenario(
         scenario, args.out, results_root=args.results, plots=not args.no_plots, progress=not args.quiet
     )
@@ -154,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, max_runs=args.max_runs)
     if args.out is not None:
         folder = args.out
     elif args.resume:
@@ -163,7 +194,7 @@ def _sweep(args: argparse.Namespace) -> int:
         folder = default_sweep_folder(experiment, args.results)
     result = run_sweep(
         experiment, folder, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-        progress=not args.quiet, plots=not args.no_plots,
+        progress=not args.quiet, plots=not args.no_plots, no_worker_timeout=args.worker_timeout,
     )
     print(f"{experiment.name}: {result.complete} of {result.total} runs complete "
           f"({len(experiment.points)} points x {experiment.replicates} replicates)")
@@ -174,8 +205,10 @@ def _sweep(args: argparse.Namespace) -> int:
                   f"[{row['low']:.4f}, {row['high']:.4f}] ({row['comparison']}, n={row['n']})")
     print(f"results: {result.folder}")
     if result.failed:
+        first = min(result.errors) if result.errors else None
+        because = f"; run {first}: {result.errors[first]}" if first is not None else ""
         print(f"{PROG}: {len(result.failed)} runs failed (runs {', '.join(map(str, result.failed[:10]))}"
-              f"{', ...' if len(result.failed) > 10 else ''}); see {result.folder / LOG}", file=sys.stderr)
+              f"{', ...' if len(result.failed) > 10 else ''}){because}; see {result.folder / LOG}", file=sys.stderr)
         return 1
     return 0
 
@@ -198,13 +231,13 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            loaded = load_scenario_or_experiment(path)
+            loaded = load_scenario_or_experiment(path, max_runs=args.max_runs)
         except SimsolidarityError as error:
             print(f"{PROG}: invalid: {error}", file=sys.stderr)
             failed += 1
         else:
             kind = "experiment" if isinstance(loaded, Experiment) else "scenario"
-            runs = f", {len(loaded.runs())} runs" if isinstance(loaded, Experiment) else ""
+            runs = f", {loaded.n_runs} runs" if isinstance(loaded, Experiment) else ""
             print(f"ok: {path} ({kind} {loaded.name!r}{runs})")
     return 2 if failed else 0
 
@@ -249,7 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except SimsolidarityError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
+    except OSError as error:  # the disk filled up, a folder vanished: the machine's, not the input's
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"{PROG}: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130

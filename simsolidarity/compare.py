@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import SimsolidarityError
 from .outcomes import OUTCOMES
 from .plots import point_label, save_band_plots
-from .results import atomic_folder, new_run_folder, read_json, read_timeseries, write_rows
+from .results import atomic_folder, check_writable, new_run_folder, read_json, read_timeseries, write_rows
 from .runner import MANIFEST, TIMESERIES
 from .summary import mean_ci
 from .sweep import EXPERIMENT_FILE, RUNS
@@ -47,6 +47,9 @@ def groups_of(folder: Path) -> list[Group]:
         for run in sorted((folder / RUNS).glob("run-*")):
             if (run / MANIFEST).exists():
                 by_point.setdefault(read_json(run / MANIFEST)["point"], []).append(run)
+        if not by_point:
+            raise SimsolidarityError(f"{folder}: a sweep folder with no complete run yet; resume the sweep "
+                                     "(simsolidarity sweep EXPERIMENT --out FOLDER) or leave the folder out")
         return [
             Group(f"{experiment['name']}: {point_label(values)}", tuple(by_point[point]))
             for point, values in enumerate(experiment["points"])
@@ -58,7 +61,14 @@ def groups_of(folder: Path) -> list[Group]:
 
 
 def compare(folders: list[Path], out: Path) -> tuple[list[dict], Path]:
-    """Compare the folders; write ``comparison.csv`` and overlaid plots into ``out``; returns the table rows."""
+    """Compare the folders; write ``comparison.csv`` and overlaid plots into ``out``; returns the table rows.
+
+    Raises :class:`SimsolidarityError` before any work for an ``out`` that exists or cannot be
+    written, and for a folder that is neither a run folder nor a sweep folder with a complete run.
+    """
+    if out.exists() or out.is_symlink():
+        raise SimsolidarityError(f"--out {out}: already exists; choose a new folder")
+    check_writable(out)
     groups = [group for folder in folders for group in groups_of(folder)]
     if not groups:
         raise SimsolidarityError("nothing to compare: no complete runs in the folders given")
@@ -72,8 +82,6 @@ def compare(folders: list[Path], out: Path) -> tuple[list[dict], Path]:
         for outcome in outcomes:
             mean, low, high, n = mean_ci(s[outcome] for s in summaries)
             rows.append({"group": group.label, "outcome": outcome, "runs": n, "mean": mean, "low": low, "high": high})
-    if out.exists():
-        raise SimsolidarityError(f"--out {out}: already exists; choose a new folder")
     with atomic_folder(out) as temporary:
         write_rows(temporary / "comparison.csv", rows)
         plots = temporary / "plots"

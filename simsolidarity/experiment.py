@@ -27,12 +27,15 @@ An experiment is a YAML mapping::
           than: {recommender: random}
 
 Every point is checked against the parameter schema (with the base scenario's other values)
-before any run starts; unknown names are errors with the nearest name suggested.
+before any run starts; unknown names are errors with the nearest name suggested. The number of
+runs is counted from the sweep's spec before any point is built, and an experiment of more than
+:data:`MAX_RUNS` runs is refused unless the caller raises the limit (``max_runs``).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,20 +43,24 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from .errors import ParameterError
+from .errors import ParameterError, shown
+from .model import estimate_memory
 from .hypotheses import DIRECTIONS, Expectation, Hypothesis
 from .outcomes import OUTCOMES
-from .parameters import PARAMETERS, resolve_parameters
+from .parameters import PARAMETERS, resolve_changes
 from .runner import DEFAULT_FINAL_WINDOW
 from .scenario import (
     Outputs,
     Scenario,
+    ScenarioCapacityError,
     ScenarioError,
     check_integer,
+    check_runnable,
     check_keys,
     check_names,
     load_scenario,
     name_and_description,
+    plain,
     read_yaml,
     resolve_scenario_path,
     scenario_from_dict,
@@ -73,6 +80,13 @@ SENSITIVITY_SAMPLERS = ("morris", "sobol")
 MORRIS_LEVELS = 4
 SWEEP_PLOTS = ("outcomes", "timeseries", "frontier")
 EXPECTATION_KEYS = ("outcome", "higher_when", "lower_when", "than")
+RANGE_KEYS = ("start", "stop", "num")
+#: Most runs (points x replicates) an experiment may have unless the caller raises the limit. A
+#: run takes seconds to minutes; more runs than this are most likely a mistake in the file (a
+#: misplaced zero, a grid over too many parameters), and would take memory even to list.
+MAX_RUNS = 100_000
+#: How a user raises :data:`MAX_RUNS`, for messages.
+RAISE_MAX_RUNS = "raise it with --max-runs N on the command line, max_runs=N in Python"
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,11 @@ class Experiment:
             "bounds": [[low, high] for _, low, high in self.ranges],
         }
 
+    @property
+    def n_runs(self) -> int:
+        """The number of runs: points x replicates (no run is built)."""
+        return len(self.points) * self.replicates
+
     def design(self) -> np.ndarray:
         """The SALib design matrix of a ``morris`` or ``sobol`` experiment, one row per point (unrounded)."""
         return _salib_design(self.sampler, self.problem(), self.samples or 0, self.seed)
@@ -126,14 +145,19 @@ class Experiment:
         A run's seed depends only on the root seed and its replicate (``paired``, so that points are
         compared on the same seeds) or its run index; never on how or where it is executed.
         """
+        # Paired runs share one seed per replicate: derive each once, not once per point.
+        seeds = [self._seed(key) for key in range(self.replicates)] if self.paired else None
         runs = []
         for point, values in enumerate(self.points):
             for replicate in range(self.replicates):
                 index = point * self.replicates + replicate
-                key = replicate if self.paired else index
-                seed = int(np.random.SeedSequence(self.seed, spawn_key=(key,)).generate_state(1)[0])
+                seed = seeds[replicate] if seeds is not None else self._seed(index)
                 runs.append(Run(index, point, replicate, seed, values))
         return runs
+
+    def _seed(self, key: int) -> int:
+        """The seed of spawn key ``key`` (the replicate when paired, else the run index) under the root seed."""
+        return int(np.random.SeedSequence(self.seed, spawn_key=(key,)).generate_state(1)[0])
 
     def scenario_for(self, run: Run) -> Scenario:
         """The base scenario with the run's parameter values and seed, writing the experiment's outcomes.
@@ -179,30 +203,42 @@ def is_experiment(data: Any) -> bool:
     return isinstance(data, dict) and "sweep" in data
 
 
-def load_scenario_or_experiment(path: str | Path) -> Scenario | Experiment:
-    """Load a file as an experiment if it has a ``sweep``, else as a scenario."""
+def load_scenario_or_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Scenario | Experiment:
+    """Load a file as an experiment if it has a ``sweep``, else as a scenario (``max_runs``: see load_experiment)."""
     path = resolve_scenario_path(path)
     data = read_yaml(path)
     if is_experiment(data):
-        return experiment_from_dict(data, source=str(path), folder=path.parent)
+        return experiment_from_dict(data, source=str(path), folder=path.parent, max_runs=max_runs)
     return scenario_from_dict(data, source=str(path), folder=path.parent)
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Load and validate an experiment file; raises :class:`ScenarioError` naming the file and key."""
+def load_experiment(path: str | Path, *, max_runs: int = MAX_RUNS) -> Experiment:
+    """Load and validate an experiment file; raises :class:`ScenarioError` naming the file and key.
+
+    An experiment of more than ``max_runs`` runs is refused (:class:`ScenarioCapacityError`).
+    """
     path = Path(path)
-    return experiment_from_dict(read_yaml(path), source=str(path), folder=path.parent)
+    return experiment_from_dict(read_yaml(path), source=str(path), folder=path.parent, max_runs=max_runs)
 
 
-def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tuple[float, float]:
-    """A swept parameter's values: a list, or ``{start, stop, num}`` (for lhs: the bounds ``(start, stop)``)."""
+def _count_text(n: int, unit: str) -> str:
+    """A count for messages, ``1,000,000 runs`` (or ``about 10^400 runs``: printing a huge one in full takes long)."""
+    text = f"{n:,}" if n < 10**15 else f"about 10^{int(math.log10(n))}"
+    return f"{text} {unit}{'' if n == 1 else 's'}"
+
+
+def _values(name: str, spec: Any, source: str, sampler: str, max_runs: int) -> list[Any] | tuple[float, float]:
+    """A swept parameter's values: a list, or ``{start, stop, num}`` (for lhs: the bounds ``(start, stop)``).
+
+    A range's ``num`` is bounded by ``max_runs`` before its values are made.
+    """
     key = f"sweep.{name}"
     parameter = PARAMETERS[name]
     if isinstance(spec, dict):
-        unknown = set(spec) - {"start", "stop", "num"}
+        unknown = [k for k in spec if k not in RANGE_KEYS]
         if unknown:
-            bad = min(unknown)
-            raise ScenarioError(source, f"{key}.{bad}", f"unknown key{suggestion(bad, ['start', 'stop', 'num'])}")
+            bad = unknown[0]
+            raise ScenarioError(source, f"{key}.{plain(bad)}", f"unknown key{suggestion(bad, RANGE_KEYS)}")
         if parameter.type is str:
             raise ScenarioError(source, key, "a range needs a numeric parameter; give a list of values")
         bounds = []
@@ -211,24 +247,70 @@ def _values(name: str, spec: Any, source: str, sampler: str) -> list[Any] | tupl
                 raise ScenarioError(source, f"{key}.{end}", "missing: a range needs start and stop")
             bounds.append(_checked(parameter, spec[end], source, f"{key}.{end}"))
         if sampler in RANGE_SAMPLERS:
+            if bounds[0] >= bounds[1]:  # the designs scale [0, 1) onto [start, stop): an empty range has no points
+                raise ScenarioError(source, key, f"the {sampler} sampler needs start < stop, got start "
+                                    f"{shown(bounds[0])} and stop {shown(bounds[1])}")
             return (bounds[0], bounds[1])
         num = check_integer(spec.get("num"), source, f"{key}.num", least=1)
+        if num > max_runs:
+            raise ScenarioCapacityError(source, f"{key}.num", f"{_count_text(num, 'value')} make at least as many "
+                                        f"runs, more than the limit of {max_runs:,}; {RAISE_MAX_RUNS}")
         values = np.linspace(bounds[0], bounds[1], num)
         if parameter.type is int:
             return list(dict.fromkeys(round(float(v)) for v in values))
         return [round(float(v), 12) for v in values]
     if sampler in SENSITIVITY_SAMPLERS:
-        raise ScenarioError(source, key, f"the {sampler} sampler needs a numeric range {{start, stop}}, got {spec!r}")
+        raise ScenarioError(source, key, f"the {sampler} sampler needs a numeric range {{start, stop}}, got "
+                            f"{shown(spec)}")
     if isinstance(spec, list) and spec:
         return [_checked(parameter, v, source, f"{key}[{i}]") for i, v in enumerate(spec)]
-    raise ScenarioError(source, key, f"expected a non-empty list or {{start, stop, num}}, got {spec!r}")
+    raise ScenarioError(source, key, f"expected a non-empty list or {{start, stop, num}}, got {shown(spec)}")
 
 
 def _checked(parameter, value: Any, source: str, key: str) -> Any:
     try:
         return parameter.validate(value)
     except ParameterError as error:
-        raise ScenarioError(source, key, f"got {value!r}: expected {error.expected}") from None
+        raise ScenarioError(source, key, f"got {shown(value)}: expected {error.expected}") from None
+
+
+def _samples(data: dict[str, Any], sampler: str, source: str) -> int | None:
+    """The ``samples`` of a range sampler (``None`` for the others, which take none)."""
+    if sampler not in RANGE_SAMPLERS:
+        if "samples" in data:
+            raise ScenarioError(source, "samples", f"only the {', '.join(RANGE_SAMPLERS)} samplers take samples")
+        return None
+    samples = check_integer(data.get("samples"), source, "samples", least=1)
+    if sampler == "sobol" and samples & (samples - 1):
+        raise ScenarioError(source, "samples", f"the sobol sampler needs a power of 2, got {shown(samples)}")
+    return samples
+
+
+def count_points(sampler: str, space: dict[str, Any], samples: int | None) -> int:
+    """The number of points of a sweep, from its spec alone (no point is built).
+
+    ``grid``: the product of the numbers of values; ``zip``: their common length; ``lhs``:
+    ``samples``; ``morris``: ``samples x (k + 1)`` (trajectories of k steps); ``sobol``:
+    ``samples x (k + 2)`` (Saltelli's design without second-order terms); k parameters swept.
+    """
+    if sampler == "grid":
+        return math.prod(len(values) for values in space.values())
+    if sampler == "zip":
+        return len(next(iter(space.values())))
+    k = len(space)
+    return samples * {"lhs": 1, "morris": k + 1, "sobol": k + 2}[sampler]
+
+
+def _check_runs(points: int, replicates: int, sampler: str, source: str, max_runs: int) -> None:
+    """Refuse more than ``max_runs`` runs, naming what makes them many: the sweep, its samples or the replicates."""
+    runs = points * replicates
+    if runs <= max_runs:
+        return
+    key = "replicates" if points <= max_runs else "samples" if sampler in RANGE_SAMPLERS else "sweep"
+    raise ScenarioCapacityError(
+        source, key, f"{_count_text(points, 'point')} x {_count_text(replicates, 'replicate')} = "
+        f"{_count_text(runs, 'run')}, more than the limit of {max_runs:,}; {RAISE_MAX_RUNS}",
+    )
 
 
 def _as_point(space: dict[str, Any], row: np.ndarray, scaled: bool) -> dict[str, Any]:
@@ -265,10 +347,10 @@ def _design_points(sampler: str, space: dict[str, Any], samples: int, seed: int)
 def _selection(value: Any, swept: tuple[str, ...], source: str, key: str) -> dict[str, Any]:
     """Swept parameter values that pick points, e.g. ``{recommender: similarity}``."""
     if not isinstance(value, dict) or not value:
-        raise ScenarioError(source, key, f"expected a mapping of swept parameters to values, got {value!r}")
+        raise ScenarioError(source, key, f"expected a mapping of swept parameters to values, got {shown(value)}")
     for name in value:
         if name not in swept:
-            raise ScenarioError(source, f"{key}.{name}", f"not a swept parameter{suggestion(str(name), swept)}")
+            raise ScenarioError(source, f"{key}.{plain(name)}", f"not a swept parameter{suggestion(name, swept)}")
     return {name: _checked(PARAMETERS[name], v, source, f"{key}.{name}") for name, v in value.items()}
 
 
@@ -290,7 +372,7 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
         outcome = item.get("outcome")
         if outcome not in outcomes:
             raise ScenarioError(source, f"{key}.outcome", f"expected one of the experiment's outcomes "
-                                f"({', '.join(outcomes)}), got {outcome!r}")
+                                f"({', '.join(outcomes)}), got {shown(outcome)}")
         directions = [d for d in DIRECTIONS if d in item]
         if len(directions) != 1 or "than" not in item:
             raise ScenarioError(source, key, "expected 'outcome', one of 'higher_when' or 'lower_when', and 'than'")
@@ -303,8 +385,28 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
     return Hypothesis(claim.strip(), tuple(parsed))
 
 
-def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | None = None) -> Experiment:
-    """Validate an experiment given as a mapping; see :func:`load_experiment`."""
+def _check_points_runnable(scenario: Scenario, points: list[dict[str, Any]], n_outcomes: int, source: str) -> None:
+    """:func:`check_runnable` for the sweep: the point with the largest model, and each recommender once."""
+    if not points:
+        return
+    resolved = [{**scenario.model, **point} for point in points]
+    largest = max(resolved, key=lambda p: estimate_memory(p, scenario.steps, n_outcomes))
+    check_runnable(largest, scenario.steps, n_outcomes, source, key="sweep")
+    tried = {largest["recommender"]}
+    for parameters in resolved:
+        if parameters["recommender"] not in tried:
+            tried.add(parameters["recommender"])
+            check_runnable(parameters, scenario.steps, n_outcomes, source, key="sweep")
+
+
+def experiment_from_dict(
+    data: Any, *, source: str = "<inline>", folder: Path | None = None, max_runs: int = MAX_RUNS
+) -> Experiment:
+    """Validate an experiment given as a mapping; see :func:`load_experiment`.
+
+    More than ``max_runs`` runs (points x replicates, counted before any point is built) is a
+    :class:`ScenarioCapacityError`.
+    """
     check_keys(data, EXPERIMENT_KEYS, source, "experiment")
     name, description = name_and_description(data, source)
 
@@ -313,23 +415,24 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
         base_path = (folder or Path(".")) / base
         try:
             scenario = load_scenario(base_path)
-        except ScenarioError as error:
-            raise ScenarioError(source, "scenario", f"{base_path}: {error.key + ': ' if error.key else ''}"
-                                f"{error.problem}") from None
+        except ScenarioError as error:  # the same kind of error (a limit stays a limit), named in this file
+            raise type(error)(source, "scenario", f"{plain(str(base_path))}: {error.key + ': ' if error.key else ''}"
+                              f"{error.problem}") from None
     elif isinstance(base, dict):
         scenario = scenario_from_dict(base, source=f"{source}: scenario", folder=folder)
     else:
-        raise ScenarioError(source, "scenario", f"expected a scenario file path or an inline mapping, got {base!r}")
+        raise ScenarioError(source, "scenario", "expected a scenario file path or an inline mapping, got "
+                            f"{shown(base)}")
     if "steps" in data:
         scenario = replace(scenario, steps=check_integer(data["steps"], source, "steps"))
     seed = check_integer(data.get("seed", scenario.seed), source, "seed")
     replicates = check_integer(data.get("replicates", 1), source, "replicates", least=1)
     paired = data.get("paired", True)
     if not isinstance(paired, bool):
-        raise ScenarioError(source, "paired", f"expected true or false, got {paired!r}")
+        raise ScenarioError(source, "paired", f"expected true or false, got {shown(paired)}")
     sampler = data.get("sampler", "grid")
     if sampler not in SAMPLERS:
-        raise ScenarioError(source, "sampler", f"unknown sampler {sampler!r}{suggestion(str(sampler), SAMPLERS)}; "
+        raise ScenarioError(source, "sampler", f"unknown sampler {shown(sampler)}{suggestion(sampler, SAMPLERS)}; "
                             f"known: {', '.join(SAMPLERS)}")
 
     sweep = data.get("sweep")
@@ -337,29 +440,28 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
         raise ScenarioError(source, "sweep", "expected a mapping of parameter names to values")
     for parameter in sweep:
         if parameter not in PARAMETERS:
-            raise ScenarioError(source, f"sweep.{parameter}",
-                                f"not a parameter{suggestion(str(parameter), list(PARAMETERS))}")
-    space = {p: _values(p, spec, source, sampler) for p, spec in sweep.items()}
+            raise ScenarioError(source, f"sweep.{plain(parameter)}",
+                                f"not a parameter{suggestion(parameter, list(PARAMETERS))}")
+    space = {p: _values(p, spec, source, sampler, max_runs) for p, spec in sweep.items()}
     swept = tuple(space)
+    if sampler == "zip":
+        lengths = {p: len(v) for p, v in space.items()}
+        if len(set(lengths.values())) > 1:
+            raise ScenarioError(source, "sweep", f"zip pairs lists of equal length; got lengths {lengths}")
+    samples = _samples(data, sampler, source)
+    # Count before building: a few lines of YAML can ask for more points than memory holds.
+    _check_runs(count_points(sampler, space, samples), replicates, sampler, source, max_runs)
 
     if sampler == "grid":
         points = [dict(zip(swept, combo, strict=True)) for combo in itertools.product(*space.values())]
     elif sampler == "zip":
-        lengths = {p: len(v) for p, v in space.items()}
-        if len(set(lengths.values())) > 1:
-            raise ScenarioError(source, "sweep", f"zip pairs lists of equal length; got lengths {lengths}")
         points = [dict(zip(swept, combo, strict=True)) for combo in zip(*space.values(), strict=True)]
     else:
-        samples = check_integer(data.get("samples"), source, "samples", least=1)
-        if sampler == "sobol" and samples & (samples - 1):
-            raise ScenarioError(source, "samples", f"the sobol sampler needs a power of 2, got {samples}")
         points = _design_points(sampler, space, samples, seed)
-    if sampler not in RANGE_SAMPLERS and "samples" in data:
-        raise ScenarioError(source, "samples", f"only the {', '.join(RANGE_SAMPLERS)} samplers take samples")
 
     for i, point in enumerate(points):  # the whole parameter set of every point must be valid
         try:
-            resolve_parameters({**scenario.model, **point})
+            resolve_changes(scenario.model, point)
         except ParameterError as error:
             raise ScenarioError(source, f"sweep (point {i}: {point})", str(error)) from None
 
@@ -369,14 +471,14 @@ def experiment_from_dict(data: Any, *, source: str = "<inline>", folder: Path | 
     frontier = data.get("frontier")
     if frontier is not None:
         if not (isinstance(frontier, list) and len(frontier) == 2 and all(f in outcomes for f in frontier)):
-            raise ScenarioError(source, "frontier", f"expected two of the experiment's outcomes [x, y], got {frontier!r}")
+            raise ScenarioError(source, "frontier", "expected two of the experiment's outcomes [x, y], got "
+                                f"{shown(frontier)}")
         frontier = tuple(frontier)
     hypothesis = _hypothesis(data.get("hypothesis"), swept, outcomes, source)
+    _check_points_runnable(scenario, points, len(outcomes), source)
     ranges = tuple((p, *v) for p, v in space.items()) if sampler in SENSITIVITY_SAMPLERS else ()
     return Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,
         tuple(points), outcomes, final_window, plots, source,
-        samples=data.get("samples") if sampler in RANGE_SAMPLERS else None, ranges=ranges,
-        frontier=frontier, hypothesis=hypothesis,
+        samples=samples, ranges=ranges, frontier=frontier, hypothesis=hypothesis,
     )
-

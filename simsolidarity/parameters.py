@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ParameterError
+from .errors import SHOWN_LENGTH, ParameterError
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,10 @@ class Parameter:
         else:
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ParameterError(self.name, value, f"a number in {self.range_text}")
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond the largest float, e.g. 10**400
+                raise ParameterError(self.name, value, f"a finite number in {self.range_text}") from None
             if not math.isfinite(value):
                 raise ParameterError(self.name, value, f"a finite number in {self.range_text}")
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
@@ -151,11 +154,30 @@ def defaults() -> dict[str, Any]:
     return {name: p.default for name, p in PARAMETERS.items()}
 
 
-def unknown_parameter_error(name: str) -> ParameterError:
+#: The parameters that take part in a rule joining several of them (:func:`check_joint`): a change
+#: to any other one cannot break a valid parameter set, as long as its own value is valid.
+JOINT_PARAMETERS = frozenset({"n_people", "width", "height"})
+
+
+def unknown_parameter_error(name: Any) -> ParameterError:
     """The error for a name that is not a parameter, suggesting the nearest canonical name."""
-    close = difflib.get_close_matches(name, PARAMETERS, n=1)
+    # a YAML key may be a number or a long text: only a short text can be near a name
+    near = isinstance(name, str) and len(name) <= SHOWN_LENGTH
+    close = difflib.get_close_matches(name, PARAMETERS, n=1) if near else []
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return ParameterError(name, None, f"one of the names in the parameter schema{hint}", unknown=True)
+
+
+def check_joint(resolved: Mapping[str, Any]) -> None:
+    """The rules that join several parameters (of :data:`JOINT_PARAMETERS`): one person per grid cell."""
+    cells = resolved["width"] * resolved["height"]
+    if cells < resolved["n_people"]:
+        raise ParameterError(
+            "n_people",
+            resolved["n_people"],
+            f"at most width x height = {resolved['width']} x {resolved['height']} = {cells} "
+            "(one person per cell)",
+        )
 
 
 def resolve_parameters(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -170,12 +192,21 @@ def resolve_parameters(given: Mapping[str, Any] | None = None) -> dict[str, Any]
         if name not in PARAMETERS:
             raise unknown_parameter_error(name)
     resolved = {name: p.validate(given.get(name, p.default)) for name, p in PARAMETERS.items()}
-    cells = resolved["width"] * resolved["height"]
-    if cells < resolved["n_people"]:
-        raise ParameterError(
-            "n_people",
-            resolved["n_people"],
-            f"at most width x height = {resolved['width']} x {resolved['height']} = {cells} "
-            "(one person per cell)",
-        )
+    check_joint(resolved)
     return resolved
+
+
+def resolve_changes(resolved: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``resolved`` (a result of :func:`resolve_parameters`) with ``changes`` validated and applied.
+
+    The result of ``resolve_parameters({**resolved, **changes})``, and an error where it has one,
+    at the cost of the changes alone: each changed value is checked, and the joint rules only when
+    a changed parameter takes part in them. A sweep checks each of its points this way.
+    """
+    for name in changes:
+        if name not in PARAMETERS:
+            raise unknown_parameter_error(name)
+    updated = {**resolved, **{name: PARAMETERS[name].validate(value) for name, value in changes.items()}}
+    if not JOINT_PARAMETERS.isdisjoint(changes):
+        check_joint(updated)
+    return updated

@@ -5,8 +5,16 @@ array of person indices and ``scores`` has shape ``(len(people), n_virtual_group
 shown first. The model shows each active person the ``n_recommendations`` best-scored groups that
 the person is not already in; the person joins a shown group if its interest match passes
 ``join_threshold`` (the person's own filter). Scores within 1e-9 of each other count as tied
-and are shown in random order. Recommenders are chosen by name in the parameters;
-a user adds one with :func:`register_recommender`, without editing the package::
+and are shown in random order. A score of ``-inf`` means "never show this group"; NaN and
+``+inf`` are refused (:class:`~simsolidarity.errors.RecommenderError`), as are scores of another
+shape and an exception raised inside the recommender: the error names the recommender and, for an
+exception, the file and line where it was raised. Note that a group nobody has joined has no mean
+opinion (``model.group_opinion`` is NaN for it, as for every group at the start):
+:meth:`~simsolidarity.model.SolidarityModel.opinion_similarity` scores such a group 0.5.
+
+Recommenders are chosen by name in the parameters; a user adds one with
+:func:`register_recommender`, without editing the package, and can check it on a small model with
+:func:`probe_recommender` before a long run::
 
     @register_recommender("contrarian")
     def contrarian(model, people):
@@ -15,10 +23,16 @@ a user adds one with :func:`register_recommender`, without editing the package::
 
 from __future__ import annotations
 
+import os
+import sysconfig
+import traceback
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .errors import RecommenderError, shown
 
 if TYPE_CHECKING:
     from .model import SolidarityModel
@@ -28,15 +42,163 @@ Recommender = Callable[["SolidarityModel", np.ndarray], np.ndarray]
 #: The registered recommenders by name.
 RECOMMENDERS: dict[str, Recommender] = {}
 
+#: Upper bounds on the parameters of the small model that :func:`probe_recommender` builds.
+PROBE_LIMITS = {
+    "n_people": 100,
+    "width": 20,
+    "height": 20,
+    "n_topics": 50,
+    "n_virtual_groups": 500,
+    "max_memberships": 50,
+    "meetings_per_step": 2,  # the probe does not step; the model's memory check counts the meetings
+}
 
-def register_recommender(name: str) -> Callable[[Recommender], Recommender]:
-    """Register the decorated function as the recommender ``name`` (replacing any of that name)."""
+
+def _same_definition(first: Recommender, second: Recommender) -> bool:
+    """Whether two functions are one definition run twice (a notebook cell or a module run again)."""
+    return all(
+        getattr(first, attribute, None) is not None
+        and getattr(first, attribute, None) == getattr(second, attribute, None)
+        for attribute in ("__module__", "__qualname__")
+    )
+
+
+def _full_name(function: Recommender) -> str:
+    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', shown(function))}"
+
+
+def register_recommender(name: str, *, replace: bool = False) -> Callable[[Recommender], Recommender]:
+    """Register the decorated function as the recommender ``name``.
+
+    Args:
+        name: the name that the ``recommender`` parameter gives; a non-empty string.
+        replace: allow taking a name already registered to another function, the built-in ones
+            (``random``, ``similarity``, ...) included.
+
+    Registering the same definition again under its name (same module and qualified name, as when
+    a notebook cell or a plugin module runs again) replaces it without ``replace``.
+
+    Raises:
+        RecommenderError: for a name that is not a non-empty string, for something that is not
+            callable, and, without ``replace``, for a name taken by a built-in recommender or by
+            another function.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise RecommenderError(f"a recommender's name must be a non-empty string, not {shown(name)}")
 
     def decorate(function: Recommender) -> Recommender:
+        if not callable(function):
+            raise RecommenderError(
+                f"recommender {name!r} must be a function score(model, people), not {shown(function)}"
+            )
+        taken = RECOMMENDERS.get(name)
+        if taken is not None and taken is not function and not replace and not _same_definition(taken, function):
+            owner = "a built-in recommender" if name in BUILT_IN_RECOMMENDERS else f"taken by {_full_name(taken)}"
+            raise RecommenderError(
+                f"recommender name {name!r} is {owner}: choose another name, or pass replace=True to replace it"
+            )
         RECOMMENDERS[name] = function
         return function
 
     return decorate
+
+
+def _raised_at(error: BaseException) -> str:
+    """``file:line`` where ``error`` was raised inside a recommender, for a message without a traceback.
+
+    The innermost frame outside Python's own and installed libraries: a recommender's bug often
+    surfaces inside numpy (a shape that does not broadcast), but the line to fix is the user's call.
+    The first frame, the call in :func:`checked_scores`, is never the place.
+    """
+    frames = traceback.extract_tb(error.__traceback__)[1:]
+    if not frames:
+        return "an unknown line"
+    paths = {sysconfig.get_path(kind) for kind in ("stdlib", "platstdlib", "purelib", "platlib")}
+    libraries = tuple(os.path.join(os.path.realpath(path), "") for path in paths if path)
+    own = [frame for frame in frames if not os.path.realpath(frame.filename).startswith(libraries)]
+    frame = (own or frames)[-1]
+    return f"{frame.filename}:{frame.lineno}"
+
+
+def checked_scores(recommender: Recommender, name: str, model: SolidarityModel, people: np.ndarray) -> np.ndarray:
+    """``recommender``'s scores for ``people`` as a new float array, refusing what the model cannot use.
+
+    Args:
+        recommender: the score function; ``name`` is what it is registered as, for the messages.
+
+    Raises:
+        RecommenderError: for an exception inside the recommender (its type, message and
+            ``file:line``; chained from it), a result that is not an array of numbers, a shape
+            other than ``(len(people), n_virtual_groups)``, and NaN or ``+inf`` scores (``-inf`` is
+            allowed: "never show"). Checking costs one pass over fine scores, with no temporary.
+    """
+    expected = (len(people), model.n_virtual_groups)
+    try:
+        result = recommender(model, people)
+    except Exception as error:
+        message = str(error).strip()
+        said = f": {shown(message)[1:-1]}" if message else ""  # bounded, on one line, without quotes
+        raise RecommenderError(
+            f"recommender {name!r} raised {type(error).__name__}{said} at {_raised_at(error)}"
+        ) from error
+    try:
+        scores = np.array(result, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise RecommenderError(
+            f"recommender {name!r} returned {shown(result)}: expected an array of numbers of shape "
+            f"(people, groups) = {expected}"
+        ) from error
+    if scores.shape != expected:
+        got = f"scores of shape {scores.shape}" if scores.ndim else shown(result)
+        swapped = " (people and groups swapped?)" if scores.shape == expected[::-1] != expected else ""
+        raise RecommenderError(
+            f"recommender {name!r} returned {got}{swapped}: expected (people, groups) = {expected}"
+        )
+    # The sum is finite or -inf unless a score is NaN or +inf, or finite scores overflow (which the
+    # exact count then clears): one pass, where np.isfinite would also allocate a boolean table.
+    total = scores.sum()
+    if not (np.isfinite(total) or total == -np.inf):
+        _refuse_nan_and_infinity(name, scores)
+    return scores
+
+
+def _refuse_nan_and_infinity(name: str, scores: np.ndarray) -> None:
+    nan, infinite = int(np.count_nonzero(np.isnan(scores))), int(np.count_nonzero(scores == np.inf))
+    found = [f"{count} {what}" for count, what in ((nan, "NaN"), (infinite, "+inf")) if count]
+    if found:
+        raise RecommenderError(
+            f"recommender {name!r} returned {' and '.join(found)} among its {scores.shape[0]} x "
+            f"{scores.shape[1]} (people x groups) scores: expected numbers, or -inf for a group never to show "
+            "(an empty group, as every group is at the start, has a NaN group_opinion; "
+            "model.opinion_similarity scores it 0.5)"
+        )
+
+
+def probe_recommender(name: str, parameters: Mapping[str, Any]) -> None:
+    """Call recommender ``name`` once for every person of a small model built from ``parameters``.
+
+    The model has the given parameters cut down to :data:`PROBE_LIMITS` (at most 100 people on
+    at most 20 x 20 cells, ...), so the probe takes milliseconds. It is probed as at the start of
+    a run, when every virtual group is empty and its ``group_opinion`` is NaN: a recommender that
+    reads it raw returns NaN, which a long run would otherwise find only at its first step.
+
+    Raises:
+        RecommenderError: naming the recommender, if it is not registered, raises, or returns
+            scores of the wrong shape or with NaN or ``+inf``.
+        ParameterError: for a bad parameter.
+    """
+    from .model import SolidarityModel
+    from .parameters import resolve_parameters
+
+    if name not in RECOMMENDERS:
+        raise RecommenderError(f"no recommender is registered as {shown(name)}; registered: {', '.join(RECOMMENDERS)}")
+    small = resolve_parameters({**parameters, "recommender": name})
+    small.update({key: min(small[key], limit) for key, limit in PROBE_LIMITS.items()})
+    small["n_people"] = min(small["n_people"], small["width"] * small["height"])
+    if small["n_virtual_groups"] == 0:
+        return  # the model never asks a recommender when there are no groups
+    model = SolidarityModel(small, rng=0, outcomes=())
+    checked_scores(RECOMMENDERS[name], name, model, np.arange(model.n_people))
 
 
 @register_recommender("random")
@@ -100,3 +262,14 @@ def hybrid_groups(model: SolidarityModel, people: np.ndarray) -> np.ndarray:
     """``similarity`` and ``bridging`` mixed: ``(1 - w) similarity + w bridging`` with ``w = diversity_weight``."""
     weight = model.parameters["diversity_weight"]
     return mix({"similarity": 1.0 - weight, "bridging": weight})(model, people)
+
+
+#: The recommenders this module defines, by name: replacing one takes ``replace=True``.
+BUILT_IN_RECOMMENDERS: Mapping[str, Recommender] = MappingProxyType(dict(RECOMMENDERS))
+#: The built-in recommenders that read ``model.group_members_by_block()``, a (groups x blocks) table.
+_READING_BLOCKS = frozenset({"local"})
+
+
+def reads_block_table(name: str) -> bool:
+    """Whether recommender ``name`` may build the (groups x blocks) table: ``local``, or one not built in."""
+    return name in _READING_BLOCKS or RECOMMENDERS.get(name) is not BUILT_IN_RECOMMENDERS.get(name)

@@ -327,8 +327,13 @@ class ReferenceModel:
         self.most_isolated = most_isolated_quartile(np.array([person.isolation for person in self.people]))
 
     def _tie_neighbours(self) -> None:
-        """Each pair of people within ``local_tie_radius`` (Moore) is tied with chance (1 - iso_i)(1 - iso_j)."""
-        radius = self.parameters["local_tie_radius"]
+        """Each pair of people within ``local_tie_radius`` (Moore) is tied with chance (1 - iso_i)(1 - iso_j).
+
+        The radius in effect is at most ``max(width, height) - 1``, as in the vectorized model: a
+        larger one reaches no other cell.
+        """
+        p = self.parameters
+        radius = min(p["local_tie_radius"], max(p["width"], p["height"]) - 1)
         by_cell = {person.position: person for person in self.people}
         self.local_ties: list[tuple[ReferencePerson, ReferencePerson]] = []
         for person in self.people:

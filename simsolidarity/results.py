@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .errors import SimsolidarityError
+
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
@@ -147,6 +149,24 @@ def safe_name(name: str) -> str:
     """``name`` made safe as one folder name: letters, digits, ``-``, ``_`` and ``.`` kept, the rest ``_``."""
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
     return cleaned or "unnamed"
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse, before any work, a folder that cannot be created or written in.
+
+    Looks at the nearest part of ``folder`` that exists: it must be a folder in which this process
+    can create a folder (tried for real, then removed, so that read-only file systems, permissions
+    and quotas all count). Raises :class:`SimsolidarityError` naming the path and the reason.
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SimsolidarityError(f"{folder}: cannot be created: {existing} is a file, not a folder")
+    try:
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=existing)).rmdir()
+    except OSError as error:
+        raise SimsolidarityError(f"{folder}: cannot write in {existing} ({error.strerror or error})") from None
 
 
 @contextlib.contextmanager

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from .errors import SimsolidarityError
 from .model import SolidarityModel
 from .plots import save_plots
-from .results import atomic_folder, code_version, new_run_folder, now, versions, write_json, write_timeseries
+from .results import atomic_folder, check_writable, code_version, new_run_folder, now, versions, write_json, write_timeseries
 from .scenario import Scenario
 from .summary import final_window_mean
 
@@ -105,9 +106,13 @@ def run_scenario(
 ) -> RunResult:
     """Simulate ``scenario`` and write its folder (``out``, or ``results_root/<name>/<timestamp>``).
 
-    The folder appears under its final name only when complete.
+    The folder appears under its final name only when complete. An ``out`` that exists, or a
+    place where the folder cannot be written, is refused before the simulation starts.
     """
+    if out is not None and (out.exists() or out.is_symlink()):
+        raise SimsolidarityError(f"--out {out}: already exists; choose a new folder")
     folder = out if out is not None else new_run_folder(results_root, scenario.name)
+    check_writable(folder)
     started, clock = now(), perf_counter()
     model, snapshots = simulate(scenario, progress=progress)
     with atomic_folder(folder) as temporary:

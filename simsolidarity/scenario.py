@@ -16,12 +16,19 @@ A scenario is a YAML mapping::
 
 One loader serves the command line, the sweep runner and the browser app; the model's
 parameters are checked against the one parameter schema, nothing else lists them.
+
+YAML is read strictly (:class:`StrictLoader`): a key given twice in one mapping is an error, and a
+file is refused when it is larger than :data:`MAX_YAML_BYTES`, nested deeper than
+:data:`MAX_YAML_DEPTH` or when its aliases (``*name``) expand it to more than
+:data:`MAX_YAML_NODES` values; so checking a file costs time and memory in proportion to the file,
+never to what it describes.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,10 +37,12 @@ from typing import Any
 
 import yaml
 
-from .errors import ParameterError, SimsolidarityError
+from .errors import SHOWN_LENGTH, CapacityError, ParameterError, RecommenderError, SimsolidarityError, shown
+from .model import check_memory
 from .outcomes import OUTCOMES
 from .parameters import PARAMETERS, resolve_parameters
 from .plots import PLOTS
+from .recommenders import BUILT_IN_RECOMMENDERS, RECOMMENDERS, probe_recommender
 
 DEFAULT_SEED = 42
 DEFAULT_STEPS = 200
@@ -41,6 +50,20 @@ DEFAULT_STEPS = 200
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 TOP_LEVEL_KEYS = ("name", "description", "seed", "steps", "model", "outputs", "plugins")
 OUTPUT_KEYS = ("outcomes", "plots")
+#: Longest name of a scenario or experiment: it names a results folder, and a folder name has at
+#: most 255 bytes (60 characters of up to 4 bytes each in UTF-8).
+MAX_NAME_LENGTH = 60
+#: Largest YAML file read, in bytes; a scenario or experiment file has a few kilobytes.
+MAX_YAML_BYTES = 1 << 20
+#: Most values (scalars, lists and mappings) a YAML file may hold with every alias expanded; a
+#: scenario has well under 1,000. Bounds the "billion laughs" file, where a few lines of aliases
+#: of aliases describe billions of values.
+MAX_YAML_NODES = 100_000
+#: Deepest nesting of lists and mappings in a YAML file; a scenario needs 5 levels. Parsing,
+#: loading and checking recurse once per level.
+MAX_YAML_DEPTH = 50
+#: Longest text of a problem reported by the YAML parser or a plugin inside a message.
+PROBLEM_LENGTH = 200
 
 
 class ScenarioError(SimsolidarityError):
@@ -55,6 +78,10 @@ class ScenarioError(SimsolidarityError):
     def __init__(self, source: str, key: str, problem: str) -> None:
         self.source, self.key, self.problem = source, key, problem
         super().__init__(f"{source}: {key}: {problem}" if key else f"{source}: {problem}")
+
+
+class ScenarioCapacityError(ScenarioError, CapacityError):
+    """A scenario or experiment asks for more than a documented limit (a file too large, too many runs)."""
 
 
 @dataclass(frozen=True)
@@ -99,40 +126,244 @@ class Scenario:
         return tuple(name for name in OUTCOMES if name in wanted)
 
 
-def suggestion(word: str, choices: Sequence[str]) -> str:
-    """`` (did you mean 'x'?)`` for the nearest of ``choices``, or nothing when none is near."""
+def suggestion(word: Any, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the nearest of ``choices``; nothing if none is near or ``word`` is no short text."""
+    if not isinstance(word, str) or len(word) > SHOWN_LENGTH:
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; a missing file, a folder, bad text or bad YAML is a :class:`ScenarioError`."""
+def plain(text: Any) -> str:
+    """``text`` as it is when it is short printable text (a key, a path), else :func:`shown` of it.
+
+    Keys and paths come from a user's file; this keeps a message one line of bounded length.
+    """
+    if isinstance(text, str) and len(text) <= SHOWN_LENGTH and text.isprintable():
+        return text
+    return shown(text)
+
+
+def one_line(text: Any, limit: int = PROBLEM_LENGTH) -> str:
+    """``str(text)`` on one line (runs of white space made one space), cut to ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class _YamlProblem(yaml.YAMLError):
+    """A problem :class:`StrictLoader` finds; :func:`read_yaml` turns it into a ``kind`` error naming the file."""
+
+    def __init__(self, key: str, problem: str, kind: type[ScenarioError] = ScenarioError) -> None:
+        super().__init__(problem)
+        self.key, self.problem, self.kind = key, problem, kind
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys and bounds a document's depth and expanded size.
+
+    Merge keys keep their meaning: ``<<: *base`` followed by a key of ``base`` overrides it, and is
+    no duplicate. Values the safe constructors cannot build (a date that does not exist, an integer
+    too long to print) are YAML errors at their line, not exceptions of other kinds.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._composed = 0
+        #: id of each node -> (its parent node, its label in the parent): key paths for messages.
+        self._parents: dict[int, tuple[yaml.Node | None, str]] = {}
+        self._checked: set[int] = set()
+
+    # --- composing: bounded depth and size ------------------------------------------------------
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):  # the node it names was counted where it was defined
+            return super().compose_node(parent, index)
+        self._composed += 1
+        if self._composed > MAX_YAML_NODES:  # refuse a huge file before parsing all of it
+            raise _too_many_values()
+        if self._depth >= MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _YamlProblem("", f"line {mark.line + 1}: nested deeper than {MAX_YAML_DEPTH} levels of lists "
+                               "and mappings", ScenarioCapacityError)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            self._count(node, None, "", {})
+        return node
+
+    def _count(self, node: yaml.Node, parent: yaml.Node | None, label: str, sizes: dict[int, int]) -> int:
+        """Values in ``node`` with every alias expanded, counted once per distinct node (``sizes``: by id).
+
+        Refuses the file past :data:`MAX_YAML_NODES`, and records each node's parent and label on
+        the way. The recursion is as deep as the nesting (:data:`MAX_YAML_DEPTH`). A node met again
+        while it is being counted contains itself: it expands without end.
+        """
+        if id(node) in sizes:
+            if sizes[id(node)] > MAX_YAML_NODES:
+                raise _too_many_values()
+            return sizes[id(node)]
+        sizes[id(node)] = MAX_YAML_NODES + 1  # until it is counted
+        self._parents[id(node)] = (parent, label)
+        total = 1
+        for child, child_label in _children(node):
+            total += self._count(child, node, child_label, sizes)
+            if total > MAX_YAML_NODES:
+                raise _too_many_values()
+        sizes[id(node)] = total
+        return total
+
+    def _path(self, node: yaml.Node) -> str:
+        """The key path of ``node``, e.g. ``hypothesis.expect[0]`` (empty for the document itself)."""
+        labels = []
+        while node is not None:
+            node, label = self._parents.get(id(node), (None, ""))
+            labels.append(label)
+        path = ""
+        for label in reversed(labels):
+            path += label if label.startswith("[") or not path else f".{label}"
+        return path
+
+    # --- constructing: duplicate keys, values that cannot be built ------------------------------
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        # construct_mapping flattens every mapping first, and flattening a mapping also flattens the
+        # mappings it merges, rewriting them with their merged keys: check each one before that.
+        if id(node) not in self._checked:
+            self._checked.add(id(node))
+            self._refuse_duplicates(node)
+        super().flatten_mapping(node)
+
+    def _refuse_duplicates(self, node: yaml.MappingNode) -> None:
+        """Refuse a key given twice in ``node`` itself; keys that merge keys (``<<``) bring may be overridden."""
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in lines
+            except TypeError:  # an unhashable key: the constructor's own error names it
+                continue
+            line = key_node.start_mark.line + 1
+            if duplicate:
+                where = self._path(node)
+                raise _YamlProblem(f"{where}.{plain(key)}" if where else plain(key),
+                                   f"duplicate key (lines {lines[key]} and {line})")
+            lines[key] = line
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as error:  # e.g. a date that does not exist: 2021-02-30
+            mark = node.start_mark
+            raise _YamlProblem(self._path(node), f"cannot read the value at line {mark.line + 1}, column "
+                               f"{mark.column + 1} ({one_line(error)})") from None
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = super().construct_yaml_int(node)
+        # Python refuses to print an integer of more decimal digits than sys.get_int_max_str_digits()
+        # (it would take quadratic time); a hexadecimal or binary one can be that long: refuse it
+        # here, where its line is known, rather than in whatever message prints it.
+        str(value)
+        return value
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+
+
+def _children(node: yaml.Node) -> list[tuple[yaml.Node, str]]:
+    """The nodes directly inside ``node``, each with its label in a key path (``[i]`` or the key)."""
+    if isinstance(node, yaml.SequenceNode):
+        return [(child, f"[{i}]") for i, child in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        pairs = []
+        for key, value in node.value:
+            label = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            pairs += [(key, "?"), (value, label)]
+        return pairs
+    return []
+
+
+def _too_many_values() -> _YamlProblem:
+    return _YamlProblem(
+        "", f"the file expands to more than {MAX_YAML_NODES:,} values (with its aliases *name expanded); "
+        "a scenario or experiment has well under 1,000", ScenarioCapacityError,
+    )
+
+
+def _read_text(path: Path) -> str:
+    """The text of a regular file of at most :data:`MAX_YAML_BYTES`, as UTF-8."""
     source = str(path)
-    if not path.exists():
-        raise ScenarioError(source, "", "no such file")
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise ScenarioError(source, "", "no such file") from None
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte in it, no permission
+        reason = getattr(error, "strerror", None) or error  # without the file's name again
+        raise ScenarioError(source, "", f"cannot read it ({one_line(reason)})") from None
+    if stat.S_ISDIR(info.st_mode):
         raise ScenarioError(source, "", "is a folder, expected a YAML file")
+    if not stat.S_ISREG(info.st_mode):  # a device such as /dev/zero or a pipe never ends, or blocks
+        raise ScenarioError(source, "", "is not a regular file (a device, pipe or socket), expected a YAML file")
+    too_large = f"has more than {MAX_YAML_BYTES:,} bytes, the limit for a YAML file"
+    if info.st_size > MAX_YAML_BYTES:
+        raise ScenarioCapacityError(source, "", too_large)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_YAML_BYTES + 1)  # it may have grown since stat
+        if len(data) > MAX_YAML_BYTES:
+            raise ScenarioCapacityError(source, "", too_large)
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(source, "", f"cannot read it as UTF-8 text ({error})") from None
+        raise ScenarioError(source, "", f"cannot read it as UTF-8 text ({one_line(error)})") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file strictly (:class:`StrictLoader`).
+
+    A missing file, a folder, a device, bad text, bad YAML, a duplicate key or a file beyond the
+    limits (:data:`MAX_YAML_BYTES`, :data:`MAX_YAML_DEPTH`, :data:`MAX_YAML_NODES`) is a
+    :class:`ScenarioError` naming the file.
+    """
+    source = str(path)
+    text = _read_text(path)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    except _YamlProblem as problem:
+        raise problem.kind(source, problem.key, problem.problem) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError(source, "", f"YAML syntax error at {where}{error.problem or error}") from None
+        raise ScenarioError(source, "", f"YAML syntax error at {where}{one_line(error.problem or error)}") from None
     except yaml.YAMLError as error:
-        raise ScenarioError(source, "", f"not valid YAML ({error})") from None
+        raise ScenarioError(source, "", f"not valid YAML ({one_line(error)})") from None
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A path as given, or the ready scenario of that name (``baseline`` -> ``scenarios/baseline.yaml``)."""
     path = Path(name_or_path)
-    if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+    if _exists(path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
         return path
     ready = SCENARIO_DIR / f"{path.name}.yaml"
-    return ready if ready.exists() else path
+    return ready if _exists(ready) else path
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; ``False`` for a path the system cannot look up (too long a name, say)."""
+    try:
+        return path.exists()
+    except OSError:  # Path.exists passes on ENAMETOOLONG and others; read_yaml then says what is wrong
+        return False
 
 
 def ready_scenarios() -> list[Path]:
@@ -154,7 +385,7 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source:
     """Set ``key: value`` pairs; a bare parameter name means ``model.<name>``."""
     data = {**data, "model": dict(data.get("model") or {})}
     for key, value in overrides.items():
-        parts = key.split(".")
+        parts = str(key).split(".")
         if len(parts) == 1 and key in PARAMETERS:
             data["model"][key] = value
         elif len(parts) == 1 and key in TOP_LEVEL_KEYS and key not in ("model", "outputs"):
@@ -165,7 +396,8 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source:
             data["outputs"] = {**dict(data.get("outputs") or {}), parts[1]: value}
         else:
             choices = [*PARAMETERS, "seed", "steps", "name", "description"]
-            raise ScenarioError(source, f"--set {key}", f"not a parameter or scenario key{suggestion(key, choices)}")
+            raise ScenarioError(source, f"--set {plain(key)}",
+                                f"not a parameter or scenario key{suggestion(key, choices)}")
     return data
 
 
@@ -177,24 +409,27 @@ def check_keys(data: Any, keys: Sequence[str], source: str, kind: str) -> None:
         raise ScenarioError(source, "", f"expected a mapping of {kind} keys, got {type(data).__name__}")
     for key in data:
         if key not in keys:
-            raise ScenarioError(source, str(key), f"unknown key{suggestion(str(key), keys)}")
+            raise ScenarioError(source, plain(key), f"unknown key{suggestion(key, keys)}")
 
 
 def name_and_description(data: dict[str, Any], source: str) -> tuple[str, str]:
-    """The required ``name`` and the optional ``description``, both stripped."""
+    """The required ``name`` (at most :data:`MAX_NAME_LENGTH` characters) and optional ``description``, stripped."""
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ScenarioError(source, "name", f"expected a non-empty text, got {name!r}")
+        raise ScenarioError(source, "name", f"expected a non-empty text, got {shown(name)}")
+    if len(name.strip()) > MAX_NAME_LENGTH:  # it names a folder: a longer name fails when results are written
+        raise ScenarioError(source, "name", f"expected at most {MAX_NAME_LENGTH} characters, got "
+                            f"{len(name.strip()):,}: {shown(name)}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise ScenarioError(source, "description", f"expected text, got {description!r}")
+        raise ScenarioError(source, "description", f"expected text, got {shown(description)}")
     return name.strip(), description.strip()
 
 
 def check_integer(value: Any, source: str, key: str, least: int = 0) -> int:
     """``value`` if it is an integer of at least ``least``; else a :class:`ScenarioError` for ``key``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ScenarioError(source, key, f"expected an integer >= {least}, got {value!r}")
+        raise ScenarioError(source, key, f"expected an integer >= {least}, got {shown(value)}")
     return value
 
 
@@ -207,34 +442,46 @@ def check_names(value: Any, known: Sequence[str], source: str, key: str) -> tupl
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ScenarioError(source, key, f"expected 'all', 'none' or a list of names, got {value!r}")
+        raise ScenarioError(source, key, f"expected 'all', 'none' or a list of names, got {shown(value)}")
     for i, name in enumerate(value):
         if name not in known:
             raise ScenarioError(
-                source, f"{key}[{i}]", f"unknown name {name!r}{suggestion(name, known)}; known: {', '.join(known)}"
+                source, f"{key}[{i}]", f"unknown name {shown(name)}{suggestion(name, known)}; known: {', '.join(known)}"
             )
     return tuple(dict.fromkeys(value))
 
 
 def import_plugins(scenario: Scenario) -> None:
     """Import a validated scenario's plugins (again), e.g. in a fresh worker process."""
-    folder = Path(scenario.source).parent if Path(scenario.source).exists() else None
+    folder = Path(scenario.source).parent if _exists(Path(scenario.source)) else None
     _import_plugins(list(scenario.plugins), scenario.source, folder)
 
 
 def _import_plugins(value: Any, source: str, folder: Path | None) -> tuple[str, ...]:
+    """Import each module of a scenario's ``plugins`` list; any failure is a :class:`ScenarioError` naming it."""
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ScenarioError(source, "plugins", f"expected a list of module names, got {value!r}")
+        raise ScenarioError(source, "plugins", f"expected a list of module names, got {shown(value)}")
     if folder is not None and str(folder.resolve()) not in sys.path:
         sys.path.insert(0, str(folder.resolve()))  # a plugin may sit beside its scenario file
     for i, module in enumerate(value):
         try:
             importlib.import_module(module)
-        except Exception as error:  # noqa: BLE001 - any failure inside a user's module is an input problem
-            raise ScenarioError(source, f"plugins[{i}]", f"cannot import {module!r}: {error}") from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: BLE001 - even sys.exit() in a user's module is an input problem
+            raise ScenarioError(source, f"plugins[{i}]", _import_problem(module, error)) from None
     return tuple(value)
+
+
+def _import_problem(module: str, error: BaseException) -> str:
+    """Why ``module`` could not be imported, in one line: it does not exist, or what it raised."""
+    missing = getattr(error, "name", None)  # ModuleNotFoundError's: the module (or package) not found
+    if isinstance(error, ModuleNotFoundError) and missing and f"{module}.".startswith(f"{missing}."):
+        return f"cannot import {shown(module)}: no such module (searched the scenario's folder and sys.path)"
+    detail = one_line(error)
+    return f"cannot import {shown(module)}: {type(error).__name__}{': ' + detail if detail else ''}"
 
 
 def scenario_from_dict(
@@ -257,21 +504,43 @@ def scenario_from_dict(
 
     model = data.get("model") or {}
     if not isinstance(model, dict):
-        raise ScenarioError(source, "model", f"expected a mapping of parameters, got {model!r}")
+        raise ScenarioError(source, "model", f"expected a mapping of parameters, got {shown(model)}")
     try:
         resolved = resolve_parameters(model)
     except ParameterError as error:
-        problem = "not a parameter" if error.unknown else f"got {error.value!r}"
-        raise ScenarioError(source, f"model.{error.name}", f"{problem}: expected {error.expected}") from None
+        problem = "not a parameter" if error.unknown else f"got {shown(error.value)}"
+        raise ScenarioError(source, f"model.{plain(error.name)}", f"{problem}: expected {error.expected}") from None
 
     outputs = data.get("outputs") or {}
     if not isinstance(outputs, dict):
         raise ScenarioError(source, "outputs", f"expected a mapping with keys {', '.join(OUTPUT_KEYS)}")
     for key in outputs:
         if key not in OUTPUT_KEYS:
-            raise ScenarioError(source, f"outputs.{key}", f"unknown key{suggestion(str(key), OUTPUT_KEYS)}")
+            raise ScenarioError(source, f"outputs.{plain(key)}", f"unknown key{suggestion(key, OUTPUT_KEYS)}")
     chosen = Outputs(
         outcomes=check_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
         plots=check_names(outputs.get("plots", "all"), list(PLOTS), source, "outputs.plots"),
     )
-    return Scenario(name, description, seed, steps, resolved, chosen, plugins, source)
+    scenario = Scenario(name, description, seed, steps, resolved, chosen, plugins, source)
+    check_runnable(resolved, steps, len(scenario.collected_outcomes), source)
+    return scenario
+
+
+def check_runnable(parameters: Mapping[str, Any], steps: int, n_outcomes: int, source: str, key: str = "model") -> None:
+    """Refuse, while validating, a model that would not fit in memory or a recommender that fails.
+
+    The memory a model of these ``parameters`` needs for ``steps`` steps collecting ``n_outcomes``
+    outcomes is estimated (:func:`~simsolidarity.model.check_memory`), and a recommender that is
+    not built in is tried once on a small model (:func:`~simsolidarity.recommenders.probe_recommender`):
+    NaN scores or a wrong shape are found before any run, not after.
+    """
+    try:
+        check_memory(parameters, steps, n_outcomes)
+    except CapacityError as error:
+        raise ScenarioCapacityError(source, key, str(error)) from None
+    name = parameters["recommender"]
+    if RECOMMENDERS.get(name) is not BUILT_IN_RECOMMENDERS.get(name):
+        try:
+            probe_recommender(name, parameters)
+        except RecommenderError as error:
+            raise ScenarioError(source, f"{key}.recommender", str(error)) from None

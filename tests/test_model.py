@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from simsolidarity import OUTCOMES, Person, SolidarityModel, register_recommender
+from simsolidarity.errors import RecommenderError
 from simsolidarity.recommenders import RECOMMENDERS
 
 from .conftest import SMALL
@@ -181,7 +182,7 @@ def test_a_users_recommender_is_run_by_name():
 def test_a_recommender_with_the_wrong_shape_is_reported():
     register_recommender("broken")(lambda model, people: np.zeros(3))
     try:
-        with pytest.raises(ValueError, match="broken.*shape"):
+        with pytest.raises(RecommenderError, match="broken.*shape"):
             run(steps=1, recommender="broken")
     finally:
         del RECOMMENDERS["broken"]
