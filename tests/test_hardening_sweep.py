@@ -426,3 +426,25 @@ def test_workers_whose_models_together_do_not_fit_are_refused_before_anything_is
         run_sweep(experiment, tmp_path / "three", workers=3, progress=False)
     assert not (tmp_path / "three").exists()
     assert run_sweep(experiment, tmp_path / "two", workers=2, progress=False).complete == 4
+
+
+class _ThreeArguments(ValueError):
+    """An error shaped like ParameterError, pickled as Exception pickles it: by its message alone."""
+
+    def __init__(self, name, value, expected):
+        self.name = name
+        super().__init__(f"{name} = {value}: expected {expected}")
+
+
+class _ThreeArgumentsReduced(_ThreeArguments):
+    __reduce__ = SimsolidarityError.__reduce__
+
+
+def test_the_round_trip_fails_without_the_base_class_reduce_and_holds_with_it():
+    """Mutation check of the round-trip test: without SimsolidarityError.__reduce__ an error with
+    such a constructor cannot be unpickled (what hung batch_run); with it, it can."""
+    error = _ThreeArguments("online_depth", 1.5, "a number in [0, 1]")
+    with pytest.raises(TypeError):
+        pickle.loads(pickle.dumps(error))
+    fixed = pickle.loads(pickle.dumps(_ThreeArgumentsReduced("online_depth", 1.5, "a number in [0, 1]")))
+    assert str(fixed) == str(error) and fixed.name == "online_depth"
