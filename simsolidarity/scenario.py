@@ -104,6 +104,8 @@ class Scenario:
     outputs: Outputs = field(default_factory=Outputs)
     plugins: tuple[str, ...] = ()
     source: str = "<inline>"
+    #: The folder searched first for the plugins (the scenario file's, or its experiment file's).
+    folder: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data, as it would be written back to YAML or JSON."""
@@ -452,8 +454,12 @@ def check_names(value: Any, known: Sequence[str], source: str, key: str) -> tupl
 
 
 def import_plugins(scenario: Scenario) -> None:
-    """Import a validated scenario's plugins (again), e.g. in a fresh worker process."""
-    folder = Path(scenario.source).parent if _exists(Path(scenario.source)) else None
+    """Import a validated scenario's plugins (again), e.g. in a fresh worker process.
+
+    Their folder comes with the scenario: a worker started apart from this process (a Dask
+    worker) has not seen the file, and an inline scenario of an experiment has no file of its own.
+    """
+    folder = Path(scenario.folder) if scenario.folder else None
     _import_plugins(list(scenario.plugins), scenario.source, folder)
 
 
@@ -521,7 +527,8 @@ def scenario_from_dict(
         outcomes=check_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
         plots=check_names(outputs.get("plots", "all"), list(PLOTS), source, "outputs.plots"),
     )
-    scenario = Scenario(name, description, seed, steps, resolved, chosen, plugins, source)
+    scenario = Scenario(name, description, seed, steps, resolved, chosen, plugins, source,
+                        folder=str(folder.resolve()) if folder is not None else None)
     check_runnable(resolved, steps, len(scenario.collected_outcomes), source)
     return scenario
 

@@ -28,13 +28,36 @@ from simsolidarity.recommenders import RECOMMENDERS, register_recommender
 from simsolidarity.sweep import LOCK, run_sweep, sweep_lock
 
 TINY = {"name": "tiny", "steps": 3, "model": {"n_people": 100, "width": 10, "height": 10, "n_virtual_groups": 5}}
-#: A sweep slow enough (10 runs of ~1 s) to be caught in the middle, small enough for CI.
-SLOW = (
-    "name: slow\nseed: 9\nreplicates: 2\nplots: none\noutcomes: [belonging, esteban_ray]\n"
-    "sweep: {online_depth: {start: 0.1, stop: 0.9, num: 5}}\n"
-    "scenario: {name: s, steps: 400, model: {n_people: 300, width: 20, height: 20, n_virtual_groups: 6}}\n"
-)
 SWEEP = [sys.executable, "-m", "simsolidarity", "sweep"]
+
+
+#: A recommender that holds the runs at online_depth above 0.3 at their first step until a file
+#: ``go`` appears beside it (runs at 0.2 go through): a test can act while a sweep is certainly
+#: under way, with runs complete and runs in flight, however fast or slow the machine.
+GATE = (
+    "import time\nfrom pathlib import Path\nfrom simsolidarity import register_recommender\n"
+    "GO = Path(__file__).with_name('go')\n"
+    "@register_recommender('gated')\n"
+    "def gated(model, people):\n"
+    "    while model.steps > 0 and model.parameters['online_depth'] > 0.3 and not GO.exists():\n"
+    "        time.sleep(0.05)\n"
+    "    return model.rng.random((len(people), model.n_virtual_groups))\n"
+)
+#: Six runs: the first two pass the gate, the other four wait at it.
+GATED = (
+    "name: gated\nseed: 9\nreplicates: 2\nplots: none\noutcomes: [belonging, esteban_ray]\n"
+    "sweep: {online_depth: [0.2, 0.4, 0.6]}\n"
+    "scenario: {name: s, steps: 5, plugins: [gate], model: {n_people: 100, width: 10, height: 10, "
+    "recommender: gated}}\n"
+)
+
+
+def gated_sweep(folder: Path) -> Path:
+    """Write the gated experiment and its plugin into ``folder``; returns the experiment file."""
+    (folder / "gate.py").write_text(GATE)
+    path = folder / "gated.yaml"
+    path.write_text(GATED)
+    return path
 
 
 def tiny_experiment(**changes):
@@ -69,38 +92,17 @@ def stop(process: subprocess.Popen) -> None:
 # --- 1. one sweep at a time in a folder -------------------------------------------------------------
 
 
-#: A recommender that holds every run at its first step until a file ``go`` appears beside it, so that
-#: a test can act while a sweep is certainly under way, however fast or slow the machine.
-GATE = (
-    "import time\nfrom pathlib import Path\nfrom simsolidarity import register_recommender\n"
-    "GO = Path(__file__).with_name('go')\n"
-    "@register_recommender('gated')\n"
-    "def gated(model, people):\n"
-    "    while model.steps > 0 and not GO.exists():\n"
-    "        time.sleep(0.05)\n"
-    "    return model.rng.random((len(people), model.n_virtual_groups))\n"
-)
-GATED = (
-    "name: gated\nseed: 9\nreplicates: 2\nplots: none\noutcomes: [belonging, esteban_ray]\n"
-    "sweep: {online_depth: [0.2, 0.4, 0.6]}\n"
-    "scenario: {name: s, steps: 5, plugins: [gate], model: {n_people: 100, width: 10, height: 10, "
-    "recommender: gated}}\n"
-)
-
-
 def test_a_second_sweep_into_a_live_folder_is_refused_and_the_first_completes(tmp_path):
     """Catches: no lock (or a lock not held for the sweep's life), and a start that removes the
     temporary run folders of a live sweep: the first sweep then reports empty runs, and resuming
     it fails with 'Directory not empty'."""
-    (tmp_path / "gate.py").write_text(GATE)
-    path = tmp_path / "gated.yaml"
-    path.write_text(GATED)
+    path = gated_sweep(tmp_path)
     folder = tmp_path / "shared"
     command = [*SWEEP, str(path), "--out", str(folder), "--workers", "1", "--quiet"]
     first = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     try:
-        wait_for(lambda: (folder / "sweep.log").exists() or first.poll() is not None, 120, "the first sweep")
+        wait_for(lambda: complete_runs(folder) >= 2 or first.poll() is not None, 120, "the first runs")
         second = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         assert second.returncode == 2, second.stderr
         assert f"another sweep (process {first.pid})" in second.stderr
@@ -138,19 +140,19 @@ def test_a_locked_folder_keeps_its_temporary_run_folders(tmp_path):
 def test_the_lock_of_a_killed_sweep_is_released(tmp_path):
     """Catches: a lock that outlives its holder (a PID file checked by hand), which would leave a
     folder unresumable after a crash."""
-    path = tmp_path / "slow.yaml"
-    path.write_text(SLOW)
+    path = gated_sweep(tmp_path)
     folder = tmp_path / "killed"
     process = subprocess.Popen([*SWEEP, str(path), "--out", str(folder), "--workers", "1", "--quiet"],
                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: complete_runs(folder) >= 1, 120, "a first run")
+        wait_for(lambda: complete_runs(folder) >= 2, 120, "the first runs")
     finally:
         stop(process)
     assert (folder / LOCK).read_text().strip() == str(process.pid)
+    (tmp_path / "go").touch()
     resumed = subprocess.run([*SWEEP, str(path), "--out", str(folder), "--workers", "1", "--quiet"],
                              capture_output=True, text=True, timeout=300, check=False)
-    assert resumed.returncode == 0 and "10 of 10 runs complete" in resumed.stdout, resumed.stderr
+    assert resumed.returncode == 0 and "6 of 6 runs complete" in resumed.stdout, resumed.stderr
 
 
 def test_a_refused_sweep_leaves_no_folder_behind(tmp_path):
@@ -320,7 +322,8 @@ def _free_port() -> int:
 @pytest.mark.parametrize("lost", ["every worker", "the scheduler", "no worker from the start"])
 def test_a_dask_sweep_that_loses_its_cluster_stops_in_bounded_time_and_resumes(tmp_path, lost):
     """Catches: waiting forever on a cluster with no worker (or no scheduler), a multi-line or
-    traceback message, and a stop that spoils the folder or leaves one behind when nothing ran."""
+    traceback message, a stop that spoils the folder or leaves one behind when nothing ran, and a
+    plugin that a Dask worker (a process of its own) cannot find beside the experiment file."""
     pytest.importorskip("dask.distributed")
     address = f"tcp://127.0.0.1:{_free_port()}"
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
@@ -331,8 +334,7 @@ def test_a_dask_sweep_that_loses_its_cluster_stops_in_bounded_time_and_resumes(t
         worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
                                    "--nthreads", "1", "--no-dashboard"], start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    path = tmp_path / "slow.yaml"
-    path.write_text(SLOW)
+    path = gated_sweep(tmp_path)
     folder = tmp_path / "dask"
     sweep = None
     try:
@@ -341,7 +343,7 @@ def test_a_dask_sweep_that_loses_its_cluster_stops_in_bounded_time_and_resumes(t
                                   address, "--worker-timeout", "3", "--quiet"], start_new_session=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if worker is not None:
-            wait_for(lambda: complete_runs(folder) >= 1 or sweep.poll() is not None, 120, "a first run on Dask")
+            wait_for(lambda: complete_runs(folder) >= 2 or sweep.poll() is not None, 120, "the first runs on Dask")
             stop(worker if lost == "every worker" else scheduler)
         lost_at = time.monotonic()
         _, err = sweep.communicate(timeout=90)
@@ -357,9 +359,10 @@ def test_a_dask_sweep_that_loses_its_cluster_stops_in_bounded_time_and_resumes(t
         return
     assert ("no worker for 3 s" if lost == "every worker" else "Dask cluster stopped") in err
     assert "to resume" in err and not (folder / "summary.csv").exists()
+    (tmp_path / "go").touch()
     resumed = subprocess.run([*SWEEP, str(path), "--out", str(folder), "--workers", "2", "--quiet"],
                              capture_output=True, text=True, timeout=300, check=False)
-    assert resumed.returncode == 0 and "10 of 10 runs complete" in resumed.stdout, resumed.stderr
+    assert resumed.returncode == 0 and "6 of 6 runs complete" in resumed.stdout, resumed.stderr
 
 
 def _listening(address: str) -> bool:
@@ -412,8 +415,7 @@ def test_the_workers_of_a_killed_sweep_exit_promptly(tmp_path, executor, sig, mo
     runs for tens of seconds after the sweep that would collect them was killed."""
     if executor == "dask":
         pytest.importorskip("dask.distributed")
-    path = tmp_path / "slow.yaml"
-    path.write_text(SLOW.replace("steps: 400", "steps: 5000"))
+    path = gated_sweep(tmp_path)
     process = subprocess.Popen([*SWEEP, str(path), "--out", str(tmp_path / "o"), "--workers", "2",
                                 "--executor", executor, "--quiet"],
                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -421,8 +423,8 @@ def test_the_workers_of_a_killed_sweep_exit_promptly(tmp_path, executor, sig, mo
     try:
         wait_for(lambda: len(_descendants(process.pid)) >= (1 if moment == "as workers start" else 3), 120,
                  "the worker processes")
-        if moment == "mid-run":
-            time.sleep(1.0)  # let the workers start on their runs
+        if moment == "mid-run":  # the first runs done, the next ones held at the gate
+            wait_for(lambda: complete_runs(tmp_path / "o") >= 2, 120, "the first runs")
         started = _descendants(process.pid)
         os.kill(process.pid, sig)  # the sweep alone, as the OOM killer would
         process.wait(timeout=30)
