@@ -659,7 +659,9 @@ def _memory_terms(
         "finding local ties": (tying + 2 * _WORD * n, "local_tie_radius, n_people / (width x height)"),
         # The score tables; the interests of a chunk, the topics of the groups shown, the joins.
         "recommending": (
-            _WORD * chunk * (max(_SCORE_TABLES * groups, groups + topics * (shown_groups + 2)) + 6 * (slots + shown_groups))
+            _WORD * chunk * (
+                max(_SCORE_TABLES * groups, groups + topics * (shown_groups + 2)) + 6 * (slots + shown_groups)
+            )
             + 4 * _WORD * n,
             "n_virtual_groups x n_people online (at most 32768 at once), n_topics x n_recommendations",
         ),

@@ -13,7 +13,16 @@ from tqdm import tqdm
 from .errors import SimsolidarityError
 from .model import SolidarityModel
 from .plots import save_plots
-from .results import atomic_folder, check_writable, code_version, new_run_folder, now, versions, write_json, write_timeseries
+from .results import (
+    atomic_folder,
+    check_writable,
+    code_version,
+    new_run_folder,
+    now,
+    versions,
+    write_json,
+    write_timeseries,
+)
 from .scenario import Scenario
 from .summary import final_window_mean
 
