@@ -232,30 +232,26 @@ class DaskCluster:
             raise SimsolidarityError(
                 "the dask executor needs Dask distributed: pip install -e '.[distributed]'"
             ) from None
-        self._cluster = None
-        # A client that loses its scheduler logs each failed reconnection with a traceback; the
-        # sweep says what happened itself, in one line.
-        self._quiet = _silenced("distributed.client")
-        self._quiet.__enter__()
-        if self.scheduler:
-            try:
-                self._client = Client(self.scheduler, timeout="10s")
-            except (OSError, TimeoutError, ValueError) as error:
-                self._quiet.__exit__(None, None, None)
-                raise SimsolidarityError(f"--scheduler {self.scheduler}: cannot connect ({error})") from None
-        else:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         host="127.0.0.1", dashboard_address=None)
-            self._client = Client(self._cluster)
+        with contextlib.ExitStack() as stack:
+            # A client that loses its scheduler logs each failed reconnection with a traceback; the
+            # sweep says what happened itself, in one line.
+            stack.enter_context(_silenced("distributed.client"))
+            if self.scheduler:
+                try:
+                    self._client = Client(self.scheduler, timeout="10s")
+                except (OSError, TimeoutError, ValueError) as error:
+                    raise SimsolidarityError(f"--scheduler {self.scheduler}: cannot connect ({error})") from None
+            else:
+                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+                stack.callback(cluster.close)
+                self._client = Client(cluster)
+            stack.callback(self._client.close)
+            self._resources = stack.pop_all()  # closed in __exit__: the client, the cluster, the logger
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self._client.close()
-            if self._cluster is not None:
-                self._cluster.close()
-        finally:
-            self._quiet.__exit__(None, None, None)
+        self._resources.close()
 
     def _submit(self, function: Callable[..., Any], *args: Any) -> Any:
         # pure=False: every submission is computed, never served from Dask's cache of equal calls.
@@ -411,16 +407,20 @@ def _check_folder(folder: Path, experiment: Experiment) -> None:
     """Refuse, before anything is written, a folder that is not this experiment's sweep folder."""
     if folder.exists() and not folder.is_dir():
         raise SimsolidarityError(f"{folder}: is a file, not a folder; choose another --out")
-    record = folder / EXPERIMENT_FILE
     if folder.exists() and any(p.name != LOCK for p in folder.iterdir()):
-        if not record.exists():
+        if not (folder / EXPERIMENT_FILE).exists():
             raise SimsolidarityError(f"{folder}: exists and is not a sweep folder (no {EXPERIMENT_FILE})")
-        if read_json(record) != json_data(experiment.to_dict()):
-            raise SimsolidarityError(
-                f"{folder}: holds a different experiment; resume only with the same experiment file, "
-                "or choose another --out"
-            )
+        _check_record(folder, experiment)
     check_writable(folder)
+
+
+def _check_record(folder: Path, experiment: Experiment) -> None:
+    """Refuse a folder whose recorded experiment is not ``experiment``."""
+    if read_json(folder / EXPERIMENT_FILE) != json_data(experiment.to_dict()):
+        raise SimsolidarityError(
+            f"{folder}: holds a different experiment; resume only with the same experiment file, "
+            "or choose another --out"
+        )
 
 
 @contextlib.contextmanager
@@ -465,28 +465,30 @@ def sweep_lock(folder: Path) -> Iterator[None]:
         handle.close()  # releases the lock
 
 
-def _prepare_folder(folder: Path, experiment: Experiment) -> set[int]:
-    """Record the experiment in its (locked) folder, or check the record; returns the complete runs.
+def _complete_runs(folder: Path) -> set[int]:
+    """The indices of the complete run folders (those with a manifest) in a sweep folder."""
+    runs = folder / RUNS
+    if not runs.exists():
+        return set()
+    return {int(entry.name.removeprefix("run-")) for entry in runs.iterdir()
+            if not entry.name.startswith(".") and (entry / MANIFEST).exists()}
+
+
+def _prepare_folder(folder: Path, experiment: Experiment) -> None:
+    """Record the experiment in its (locked) folder, or check the record; remove stale temporaries.
 
     Only the lock's holder calls this, so every temporary run folder found here was left by a
     sweep that stopped, never by one still writing.
     """
-    resolved = experiment.to_dict()
-    record = folder / EXPERIMENT_FILE
-    if record.exists():
-        if read_json(record) != json_data(resolved):
-            raise SimsolidarityError(f"{folder}: holds a different experiment; choose another --out")
+    if (folder / EXPERIMENT_FILE).exists():
+        _check_record(folder, experiment)  # again, now under the lock
     else:
-        write_json(record, resolved)
+        write_json(folder / EXPERIMENT_FILE, experiment.to_dict())
     runs = folder / RUNS
     runs.mkdir(exist_ok=True)
-    complete = set()
     for entry in runs.iterdir():
         if entry.name.startswith("."):  # a run that was in flight when its sweep stopped
             shutil.rmtree(entry, ignore_errors=True)
-        elif (entry / MANIFEST).exists():
-            complete.add(int(entry.name.removeprefix("run-")))
-    return complete
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
@@ -572,14 +574,14 @@ def run_sweep(
     _check_folder(folder, experiment)
     with sweep_lock(folder):
         runs = experiment.runs()
-        complete = {r.index for r in runs if (folder / RUNS / run_folder_name(r.index) / MANIFEST).exists()}
+        complete = _complete_runs(folder)  # the lock's holder alone adds to them
         pending = max(len(runs) - len(complete), 1)
         if executor == "local":
             _check_parallel_memory(experiment, min(workers, pending))
         with open_executor(executor, min(workers, pending), scheduler, no_worker_timeout) as pool:
             if not isinstance(pool, InProcess):
                 _check_workers_know(pool, experiment)
-            complete = _prepare_folder(folder, experiment)
+            _prepare_folder(folder, experiment)
             tasks = [RunTask(r, experiment.scenario_for(r), experiment.final_window)
                      for r in runs if r.index not in complete]
             failed = _run_tasks(folder, experiment, pool, tasks, len(runs), len(complete), executor, progress)
@@ -607,7 +609,7 @@ def _run_tasks(
 ) -> dict[int, str]:
     """Run the tasks on the pool, writing each finished run at once; returns the failures by run index."""
     failed: dict[int, str] = {}
-    written: list[int] = []
+    written = 0
     with (
         tqdm(total=total, initial=complete, desc=experiment.name, unit="run", disable=not progress) as bar,
         (folder / LOG).open("a", encoding="utf-8") as log,
@@ -619,14 +621,14 @@ def _run_tasks(
             for report in pool.reports(tasks):
                 if report.error is None:
                     _write_run_files(folder / RUNS / run_folder_name(report.index), report.files or {})
-                    written.append(report.index)
+                    written += 1
                 else:
                     failed[report.index] = _last_line(report.error)
                     log.write(f"{now()} run {report.index} failed:\n{report.error}\n")
                 log.flush()
                 bar.update()
         except ExecutorError as error:
-            done = complete + len(written)
+            done = complete + written
             log.write(f"{now()} stopped: {error}\n")
             raise ExecutorError(f"{error}; {done} of {total} runs are complete in {folder}: run the same "
                                 "sweep again with this --out to resume") from None
