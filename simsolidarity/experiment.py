@@ -37,6 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,18 @@ class Experiment:
     ranges: tuple[tuple[str, float, float], ...] = ()
     frontier: tuple[str, str] | None = None
     hypothesis: Hypothesis | None = None
+
+    @cached_property
+    def largest_model(self) -> tuple[dict[str, Any], int]:
+        """The parameters of the sweep's largest model and the bytes it needs (:func:`estimate_memory`).
+
+        Computed once per experiment: validation checks that model, a sweep multiplies its bytes
+        by the workers.
+        """
+        steps, outcomes = self.scenario.steps, len(self.outcomes)
+        candidates = ({**self.scenario.model, **point} for point in self.points)
+        return max(((parameters, estimate_memory(parameters, steps, outcomes)) for parameters in candidates),
+                   key=lambda pair: pair[1])
 
     def problem(self) -> dict[str, Any]:
         """The swept ranges as a SALib problem definition (for ``morris`` and ``sobol``)."""
@@ -385,18 +398,16 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
     return Hypothesis(claim.strip(), tuple(parsed))
 
 
-def _check_points_runnable(scenario: Scenario, points: list[dict[str, Any]], n_outcomes: int, source: str) -> None:
+def _check_points_runnable(experiment: Experiment) -> None:
     """:func:`check_runnable` for the sweep: the point with the largest model, and each recommender once."""
-    if not points:
-        return
-    resolved = [{**scenario.model, **point} for point in points]
-    largest = max(resolved, key=lambda p: estimate_memory(p, scenario.steps, n_outcomes))
-    check_runnable(largest, scenario.steps, n_outcomes, source, key="sweep")
+    base, steps, n_outcomes = experiment.scenario.model, experiment.scenario.steps, len(experiment.outcomes)
+    largest, _ = experiment.largest_model
+    check_runnable(largest, steps, n_outcomes, experiment.source, key="sweep")
     tried = {largest["recommender"]}
-    for parameters in resolved:
-        if parameters["recommender"] not in tried:
-            tried.add(parameters["recommender"])
-            check_runnable(parameters, scenario.steps, n_outcomes, source, key="sweep")
+    for point in experiment.points:
+        if point.get("recommender", base["recommender"]) not in tried:
+            tried.add(point["recommender"])
+            check_runnable({**base, **point}, steps, n_outcomes, experiment.source, key="sweep")
 
 
 def experiment_from_dict(
@@ -475,10 +486,11 @@ def experiment_from_dict(
                                 f"{shown(frontier)}")
         frontier = tuple(frontier)
     hypothesis = _hypothesis(data.get("hypothesis"), swept, outcomes, source)
-    _check_points_runnable(scenario, points, len(outcomes), source)
     ranges = tuple((p, *v) for p, v in space.items()) if sampler in SENSITIVITY_SAMPLERS else ()
-    return Experiment(
+    experiment = Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,
         tuple(points), outcomes, final_window, plots, source,
         samples=samples, ranges=ranges, frontier=frontier, hypothesis=hypothesis,
     )
+    _check_points_runnable(experiment)
+    return experiment

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from .errors import CapacityError, ExecutorError, SimsolidarityError, shown
 from .experiment import SENSITIVITY_SAMPLERS, Experiment, Run
 from .hypotheses import evaluate_hypothesis
-from .model import available_memory, estimate_memory, human_bytes
+from .model import available_memory, human_bytes
 from .plots import save_sweep_plots
 from .recommenders import RECOMMENDERS
 from .results import (
@@ -364,9 +364,7 @@ def _check_parallel_memory(experiment: Experiment, workers: int) -> None:
     available = available_memory()
     if available is None or workers < 2:
         return
-    outcomes = len(experiment.outcomes)
-    largest = max(estimate_memory({**experiment.scenario.model, **point}, experiment.scenario.steps, outcomes)
-                  for point in experiment.points)
+    _, largest = experiment.largest_model
     if largest * workers > available:
         raise CapacityError(
             f"{workers} workers would each hold a model of up to {human_bytes(largest)}: "
