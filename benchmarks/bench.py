@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from simsolidarity import OUTCOMES, SolidarityModel
-from simsolidarity.experiment import experiment_from_dict
-from simsolidarity.reference import ReferenceModel
-from simsolidarity.sweep import run_sweep
+from simsolidarity.running.experiment import experiment_from_dict
+from simsolidarity.model.reference import ReferenceModel
+from simsolidarity.running.sweep import run_sweep
 
 #: Share of grid cells occupied, as in the default scenario (2,000 people on 50 x 50).
 DENSITY = 0.8

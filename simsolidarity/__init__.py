@@ -1,11 +1,11 @@
 """simsolidarity: agent-based simulation of online versus offline social solidarity."""
 
-from .agents import Person
-from .errors import CapacityError, ExecutorError, ParameterError, RecommenderError, SimsolidarityError
-from .model import SolidarityModel
-from .outcomes import OUTCOMES, measure
-from .parameters import PARAMETERS, Parameter, defaults, resolve_parameters
-from .recommenders import RECOMMENDERS, register_recommender
+from simsolidarity.model.agents import Person
+from simsolidarity.errors import CapacityError, ExecutorError, ParameterError, RecommenderError, SimsolidarityError
+from simsolidarity.model.model import SolidarityModel
+from simsolidarity.model.outcomes import OUTCOMES, measure
+from simsolidarity.model.parameters import PARAMETERS, Parameter, defaults, resolve_parameters
+from simsolidarity.model.recommenders import RECOMMENDERS, register_recommender
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from simsolidarity.cli import main
 
 # Guarded: worker processes of a sweep import the parent's main module under another name.
 if __name__ == "__main__":

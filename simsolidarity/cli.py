@@ -15,16 +15,16 @@ from pathlib import Path
 
 import yaml
 
-from .compare import compare, default_compare_folder
-from .errors import SimsolidarityError
-from .experiment import MAX_RUNS, Experiment, load_experiment, load_scenario_or_experiment
-from .outcomes import OUTCOMES
-from .parameters import PARAMETERS
-from .plots import PLOTS
-from .recommenders import RECOMMENDERS
-from .runner import run_scenario
-from .scenario import StrictLoader, load_scenario, ready_scenarios
-from .sweep import DASK_NO_WORKER_TIMEOUT, EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
+from simsolidarity.analysis.compare import compare, default_compare_folder
+from simsolidarity.errors import SimsolidarityError
+from simsolidarity.running.experiment import MAX_RUNS, Experiment, load_experiment, load_scenario_or_experiment
+from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.model.parameters import PARAMETERS
+from simsolidarity.analysis.plots import PLOTS
+from simsolidarity.model.recommenders import RECOMMENDERS
+from simsolidarity.running.run import run_scenario
+from simsolidarity.running.scenario import StrictLoader, load_scenario, ready_scenarios
+from simsolidarity.running.sweep import DASK_NO_WORKER_TIMEOUT, EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
 from .viz.commands import HANDLERS as VIZ_HANDLERS
 from .viz.commands import add_commands as add_viz_commands
 

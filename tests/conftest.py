@@ -7,7 +7,7 @@ import multiprocessing
 import numpy as np
 import pytest
 
-from simsolidarity.summary import mean_ci
+from simsolidarity.analysis.summary import mean_ci
 
 #: A small population that still has several blocks, groups and local ties: quick to run.
 SMALL = {"n_people": 400, "width": 25, "height": 25, "block_size": 5, "n_virtual_groups": 12}

@@ -9,9 +9,9 @@ import pytest
 
 from simsolidarity import OUTCOMES, PARAMETERS
 from simsolidarity.cli import main
-from simsolidarity.plots import PLOTS
-from simsolidarity.results import read_timeseries
-from simsolidarity.scenario import ready_scenarios
+from simsolidarity.analysis.plots import PLOTS
+from simsolidarity.running.folders import read_timeseries
+from simsolidarity.running.scenario import ready_scenarios
 
 #: Small enough to run every ready scenario quickly; the scenario's own parameters still apply.
 QUICK = ["--steps", "3", "--set", "n_people=300", "--quiet"]

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from simsolidarity.experiment import experiment_from_dict, load_experiment
-from simsolidarity.hypotheses import Expectation, evaluate_expectation
-from simsolidarity.results import read_timeseries
-from simsolidarity.scenario import ScenarioError
-from simsolidarity.sweep import run_sweep
+from simsolidarity.running.experiment import experiment_from_dict, load_experiment
+from simsolidarity.analysis.hypotheses import Expectation, evaluate_expectation
+from simsolidarity.running.folders import read_timeseries
+from simsolidarity.running.scenario import ScenarioError
+from simsolidarity.running.sweep import run_sweep
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.yaml"))
 

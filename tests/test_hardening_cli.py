@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from simsolidarity import runner
+from simsolidarity.running import run as runner
 from simsolidarity.cli import main
 
 TINY = "name: tiny\nsteps: 2\nmodel: {n_people: 100, width: 10, height: 10, n_virtual_groups: 5}\n"

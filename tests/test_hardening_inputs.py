@@ -237,8 +237,8 @@ def sweep_of(points: int, replicates: int) -> dict:
 
 def test_max_runs_is_a_limit_the_caller_can_raise(tmp_path):
     from simsolidarity.errors import CapacityError
-    from simsolidarity.experiment import MAX_RUNS, experiment_from_dict, load_experiment, load_scenario_or_experiment
-    from simsolidarity.scenario import ScenarioError
+    from simsolidarity.running.experiment import MAX_RUNS, experiment_from_dict, load_experiment, load_scenario_or_experiment
+    from simsolidarity.running.scenario import ScenarioError
 
     data = sweep_of(150, 1000)
     with pytest.raises(CapacityError) as caught:
@@ -270,7 +270,7 @@ def test_max_runs_is_a_limit_the_caller_can_raise(tmp_path):
 )
 def test_runs_are_counted_exactly_before_any_is_built(changes):
     from simsolidarity.errors import CapacityError
-    from simsolidarity.experiment import experiment_from_dict
+    from simsolidarity.running.experiment import experiment_from_dict
 
     data = {"name": "e", "scenario": {"name": "x"}, "replicates": 3, **changes}
     experiment = experiment_from_dict(data)
@@ -282,7 +282,7 @@ def test_runs_are_counted_exactly_before_any_is_built(changes):
 
 
 def test_validating_100000_runs_takes_seconds():
-    from simsolidarity.experiment import experiment_from_dict
+    from simsolidarity.running.experiment import experiment_from_dict
 
     # 100 x 100 x 10 points, each of which changes a parameter of the joint rule (one person per cell)
     data = {"name": "e", "scenario": {"name": "x"},
@@ -297,9 +297,9 @@ def test_validating_100000_runs_takes_seconds():
 
 
 def test_a_point_that_breaks_the_joint_rule_is_still_refused():
-    from simsolidarity.experiment import experiment_from_dict
-    from simsolidarity.parameters import resolve_changes, resolve_parameters
-    from simsolidarity.scenario import ScenarioError
+    from simsolidarity.running.experiment import experiment_from_dict
+    from simsolidarity.model.parameters import resolve_changes, resolve_parameters
+    from simsolidarity.running.scenario import ScenarioError
 
     base = resolve_parameters({"width": 20, "height": 20, "n_people": 300})
     assert resolve_changes(base, {"homophily": 0.2}) == resolve_parameters({**base, "homophily": 0.2})

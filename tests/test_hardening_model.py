@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from simsolidarity import OUTCOMES, SolidarityModel
-from simsolidarity.parameters import resolve_parameters
-from simsolidarity.recommenders import RECOMMENDERS, register_recommender
+from simsolidarity.model.parameters import resolve_parameters
+from simsolidarity.model.recommenders import RECOMMENDERS, register_recommender
 
 from .conftest import SMALL
 
@@ -74,7 +74,7 @@ def peak_bytes(parameters, steps):
     ids=["2k", "20k", "100k", "radius-20", "sparse-radius-25", "3000-groups", "40-memberships"],
 )
 def test_the_estimate_bounds_the_measured_peak_within_a_factor_of_3(parameters):
-    from simsolidarity.model import estimate_memory
+    from simsolidarity.model.model import estimate_memory
 
     steps = 3
     measured = peak_bytes(parameters, steps)
@@ -113,7 +113,7 @@ def test_a_model_too_large_is_refused_at_once_before_allocating(parameters, driv
 
 def test_the_time_series_of_many_steps_counts_and_is_refused():
     from simsolidarity.errors import CapacityError
-    from simsolidarity.model import check_memory, estimate_memory
+    from simsolidarity.model.model import check_memory, estimate_memory
 
     parameters = resolve_parameters({})
     grown = estimate_memory(parameters, steps=1000, n_outcomes=18) - estimate_memory(parameters, n_outcomes=18)
@@ -123,7 +123,7 @@ def test_the_time_series_of_many_steps_counts_and_is_refused():
 
 
 def test_the_refusal_says_need_and_availability_in_human_units(monkeypatch):
-    from simsolidarity import model as model_module
+    from simsolidarity.model import model as model_module
     from simsolidarity.errors import CapacityError
 
     monkeypatch.setattr(model_module, "available_memory", lambda: 21_900_000_000)
@@ -134,7 +134,7 @@ def test_the_refusal_says_need_and_availability_in_human_units(monkeypatch):
 
 
 def test_available_memory_reads_meminfo_and_falls_back_to_physical_pages(tmp_path):
-    from simsolidarity.model import available_memory
+    from simsolidarity.model.model import available_memory
 
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       24684092 kB\nMemAvailable:   2000 kB\n")
@@ -186,7 +186,7 @@ def test_many_topics_with_few_people_build_and_step_fast():
 
 @pytest.mark.parametrize("radius", [1, 2, 5, 30])
 def test_both_ways_of_finding_neighbours_give_every_pair_within_the_radius_once_in_one_order(radius):
-    from simsolidarity.model import _pairs_by_bucket, _pairs_by_offset
+    from simsolidarity.model.model import _pairs_by_bucket, _pairs_by_offset
 
     rng = np.random.default_rng(radius)
     width, height, n = 37, 23, 120
@@ -355,7 +355,7 @@ def transposed(model, people):
 )
 def test_the_probe_catches_each_failure(register, function, expected):
     from simsolidarity.errors import RecommenderError
-    from simsolidarity.recommenders import probe_recommender
+    from simsolidarity.model.recommenders import probe_recommender
 
     if function is not None:
         register("probed", function)
@@ -365,7 +365,7 @@ def test_the_probe_catches_each_failure(register, function, expected):
 
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_the_probe_passes_every_built_in_recommender_quickly_on_a_cut_down_model(name):
-    from simsolidarity.recommenders import BUILT_IN_RECOMMENDERS, probe_recommender
+    from simsolidarity.model.recommenders import BUILT_IN_RECOMMENDERS, probe_recommender
 
     assert name in BUILT_IN_RECOMMENDERS
     huge = {"n_people": 10**8, "width": 10**4, "height": 10**4, "n_virtual_groups": 10**6, "n_topics": 10**5,

@@ -23,9 +23,9 @@ import pytest
 
 import simsolidarity
 from simsolidarity.errors import ExecutorError, SimsolidarityError
-from simsolidarity.experiment import experiment_from_dict
-from simsolidarity.recommenders import RECOMMENDERS, register_recommender
-from simsolidarity.sweep import LOCK, run_sweep, sweep_lock
+from simsolidarity.running.experiment import experiment_from_dict
+from simsolidarity.model.recommenders import RECOMMENDERS, register_recommender
+from simsolidarity.running.sweep import LOCK, run_sweep, sweep_lock
 
 TINY = {"name": "tiny", "steps": 3, "model": {"n_people": 100, "width": 10, "height": 10, "n_virtual_groups": 5}}
 SWEEP = [sys.executable, "-m", "simsolidarity", "sweep"]
@@ -449,9 +449,9 @@ def test_the_workers_of_a_killed_sweep_exit_promptly(tmp_path, executor, sig, mo
 
 def test_workers_whose_models_together_do_not_fit_are_refused_before_anything_is_written(tmp_path, monkeypatch):
     """Catches: a memory check of one model only, which lets N workers exhaust memory together."""
-    from simsolidarity import sweep
+    from simsolidarity.running import sweep
     from simsolidarity.errors import CapacityError
-    from simsolidarity.model import estimate_memory
+    from simsolidarity.model.model import estimate_memory
 
     experiment = tiny_experiment()
     one = estimate_memory({**experiment.scenario.model, "online_depth": 0.6}, experiment.scenario.steps, 1)

@@ -6,7 +6,7 @@ import pytest
 
 from simsolidarity import OUTCOMES, Person, SolidarityModel, register_recommender
 from simsolidarity.errors import RecommenderError
-from simsolidarity.recommenders import RECOMMENDERS
+from simsolidarity.model.recommenders import RECOMMENDERS
 
 from .conftest import SMALL
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from simsolidarity.outcomes import OUTCOMES
-from simsolidarity.parameters import PARAMETERS, Parameter
-from simsolidarity.recommenders import RECOMMENDERS
+from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.model.parameters import PARAMETERS, Parameter
+from simsolidarity.model.recommenders import RECOMMENDERS
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 HEADER = ["name", "type", "range", "default", "meaning", "reason for the default"]
@@ -66,7 +66,7 @@ def test_parameter_table_lists_the_schema_names_in_schema_order():
         pairs = zip(documented, schema)
         first = next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(documented), len(schema)))
         pytest.fail(
-            "the parameter table of docs/ODD.md drifted from simsolidarity.parameters.PARAMETERS:\n"
+            "the parameter table of docs/ODD.md drifted from simsolidarity.model.parameters.PARAMETERS:\n"
             f"  missing from the table: {missing}\n  in the table but not in the schema: {extra}\n"
             f"  first difference at row {first + 1}: table has "
             f"{documented[first] if first < len(documented) else '(end of table)'!r}, schema has "
@@ -102,11 +102,11 @@ def test_every_outcome_is_documented():
 
 
 def built_in_recommenders() -> list[str]:
-    """Registered recommenders defined at the top level of simsolidarity.recommenders (not tests' or users')."""
+    """Registered recommenders defined at the top level of simsolidarity.model.recommenders (not tests' or users')."""
     return [
         name
         for name, function in RECOMMENDERS.items()
-        if getattr(function, "__module__", None) == "simsolidarity.recommenders"
+        if getattr(function, "__module__", None) == "simsolidarity.model.recommenders"
         and "<locals>" not in getattr(function, "__qualname__", "<locals>")
     ]
 

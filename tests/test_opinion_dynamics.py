@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simsolidarity import SolidarityModel
-from simsolidarity.outcomes import opinion_clusters
+from simsolidarity.model.outcomes import opinion_clusters
 
 from .conftest import SMALL, paired_ci
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simsolidarity import outcomes as o
+from simsolidarity.model import outcomes as o
 
 
 def test_bimodality_of_a_uniform_sample_is_five_ninths():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simsolidarity import RECOMMENDERS, SolidarityModel
-from simsolidarity.recommenders import mix, register_recommender
+from simsolidarity.model.recommenders import mix, register_recommender
 
 from .conftest import SMALL, paired_ci
 

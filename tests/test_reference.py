@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from simsolidarity import OUTCOMES, ParameterError, SimsolidarityError, SolidarityModel
-from simsolidarity.outcomes import opinion_clusters
-from simsolidarity.recommenders import RECOMMENDERS, register_recommender
-from simsolidarity.reference import REFERENCE_SCORES, ReferenceModel
+from simsolidarity.model.outcomes import opinion_clusters
+from simsolidarity.model.recommenders import RECOMMENDERS, register_recommender
+from simsolidarity.model.reference import REFERENCE_SCORES, ReferenceModel
 
 #: Smaller than conftest's SMALL, so that 30 seeds of three settings in both implementations
 #: (and 30 more of the reference) run in well under a minute; still 9 blocks, 8 virtual groups

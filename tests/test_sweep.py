@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from simsolidarity.cli import main
-from simsolidarity.experiment import experiment_from_dict
-from simsolidarity.results import read_json, read_timeseries
-from simsolidarity.scenario import ScenarioError
-from simsolidarity.sweep import run_sweep
+from simsolidarity.running.experiment import experiment_from_dict
+from simsolidarity.running.folders import read_json, read_timeseries
+from simsolidarity.running.scenario import ScenarioError
+from simsolidarity.running.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"name": "tiny", "steps": 4, "model": {"n_people": 120, "width": 12, "height": 12, "n_virtual_groups": 6}}
@@ -207,7 +207,7 @@ def test_resume_flag_continues_the_latest_sweep_and_refuses_another_experiment(t
 def test_a_failing_run_is_logged_and_the_sweep_goes_on(tmp_path, capsys):
     (tmp_path / "fragile.py").write_text(
         "from simsolidarity import register_recommender\n"
-        "from simsolidarity.recommenders import RECOMMENDERS\n"
+        "from simsolidarity.model.recommenders import RECOMMENDERS\n"
         "@register_recommender('fragile')\n"
         "def fragile(model, people):\n"
         "    if model.parameters['homophily'] > 0.5:\n"

@@ -30,9 +30,9 @@ from PIL import Image
 
 from simsolidarity import SolidarityModel
 from simsolidarity.errors import SimsolidarityError
-from simsolidarity.parameters import PARAMETERS
-from simsolidarity.recommenders import RECOMMENDERS
-from simsolidarity.scenario import load_scenario
+from simsolidarity.model.parameters import PARAMETERS
+from simsolidarity.model.recommenders import RECOMMENDERS
+from simsolidarity.running.scenario import load_scenario
 from simsolidarity.viz import assets, commands, controls, server
 from simsolidarity.viz.appmodel import VizModel, display_sample, fit_grid, seed_from_text
 

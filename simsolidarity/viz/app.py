@@ -15,7 +15,7 @@ import os
 import solara
 from mesa.visualization import SolaraViz
 
-from simsolidarity.scenario import Scenario, load_scenario
+from simsolidarity.running.scenario import Scenario, load_scenario
 from simsolidarity.viz.appmodel import VizModel
 from simsolidarity.viz.components import app_components
 from simsolidarity.viz.controls import model_params

@@ -1,6 +1,6 @@
 """The model as the browser app builds it: a grid that follows the population, a seed from text, a drawing sample.
 
-:class:`VizModel` is :class:`~simsolidarity.model.SolidarityModel` with three conveniences for the
+:class:`VizModel` is :class:`~simsolidarity.model.model.SolidarityModel` with three conveniences for the
 app's controls, and nothing that changes the model's rules or its random stream:
 
 - the grid grows or shrinks with ``n_people`` (keeping the scenario's density and shape), so the
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..model import SolidarityModel
-from ..parameters import PARAMETERS
+from simsolidarity.model.model import SolidarityModel
+from simsolidarity.model.parameters import PARAMETERS
 
 #: At most this many people are drawn on the map; a larger population is shown by a fixed sample.
 DISPLAY_LIMIT = 5000

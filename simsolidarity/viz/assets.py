@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..errors import SimsolidarityError
+from simsolidarity.errors import SimsolidarityError
 
 #: The npm packages (name@exact version) that Solara 1.64 pages load from the CDN with the Vue-2
 #: widget stack (ipyvue < 3, ipyvuetify < 3): the app bundle, its module loader, the icon font,

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..errors import SimsolidarityError
-from ..scenario import load_scenario, resolve_scenario_path
+from simsolidarity.errors import SimsolidarityError
+from simsolidarity.running.scenario import load_scenario, resolve_scenario_path
 from .assets import CDN_PACKAGES, assets_ready, default_cache_dir, fetch_assets
 from .server import serve
 

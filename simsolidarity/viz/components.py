@@ -4,7 +4,7 @@ Each card has two layers:
 
 - a :class:`Card` that builds its :class:`matplotlib.figure.Figure` once per model (with the
   object-oriented API, never pyplot) and updates it in place at each step, reading only the
-  model's arrays, its datacollector, and the functions of :mod:`simsolidarity.outcomes` (no
+  model's arrays, its datacollector, and the functions of :mod:`simsolidarity.model.outcomes` (no
   metric is computed a second time here); it can be drawn and tested without a browser;
 - a ``@solara.component`` that reads Mesa's ``update_counter`` (so that it is drawn again after
   each step), keeps one card per model, and shows the card as a PNG image.
@@ -37,8 +37,8 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization.utils import update_counter
 from PIL import Image
 
-from ..model import SolidarityModel
-from ..outcomes import OUTCOMES
+from simsolidarity.model.model import SolidarityModel
+from simsolidarity.model.outcomes import OUTCOMES
 
 #: Diverging colour scale of opinions: -1 blue, 0 light grey, +1 red.
 OPINION_CMAP = colormaps["coolwarm"]

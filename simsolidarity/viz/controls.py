@@ -1,7 +1,7 @@
 """The app's controls: Mesa ``model_params`` built from the parameter schema and a scenario.
 
 The parameters that matter most for the essay's claims get a control; every other parameter is
-fixed at the scenario's value. Ranges come from :data:`~simsolidarity.parameters.PARAMETERS`
+fixed at the scenario's value. Ranges come from :data:`~simsolidarity.model.parameters.PARAMETERS`
 (an open bound moves in by one slider step); where the schema has no upper bound the app sets
 one (:data:`APP_RANGES`). A control starts at the scenario's value, and a range is widened to
 include it if needed.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parameters import PARAMETERS
-from ..recommenders import RECOMMENDERS
-from ..scenario import Scenario
+from simsolidarity.model.parameters import PARAMETERS
+from simsolidarity.model.recommenders import RECOMMENDERS
+from simsolidarity.running.scenario import Scenario
 
 #: The parameters with a control, in the order they are shown.
 CONTROLLED: tuple[str, ...] = (

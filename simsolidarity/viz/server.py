@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import SimsolidarityError
+from simsolidarity.errors import SimsolidarityError
 from .assets import CACHE_DIR_VARIABLE
 
 #: The app module that ``solara run`` serves.

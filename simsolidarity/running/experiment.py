@@ -44,13 +44,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from .errors import ParameterError, shown
-from .model import estimate_memory
-from .hypotheses import DIRECTIONS, Expectation, Hypothesis
-from .outcomes import OUTCOMES
-from .parameters import PARAMETERS, resolve_changes
-from .runner import DEFAULT_FINAL_WINDOW
-from .scenario import (
+from simsolidarity.errors import ParameterError, shown
+from simsolidarity.model.model import estimate_memory
+from simsolidarity.analysis.hypotheses import DIRECTIONS, Expectation, Hypothesis
+from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.model.parameters import PARAMETERS, resolve_changes
+from simsolidarity.running.run import DEFAULT_FINAL_WINDOW
+from simsolidarity.running.scenario import (
     Outputs,
     Scenario,
     ScenarioCapacityError,

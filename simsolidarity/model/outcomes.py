@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import stats
 
-from .errors import SimsolidarityError
+from simsolidarity.errors import SimsolidarityError
 
 #: Esteban–Ray polarization: number of equal-width opinion bins on [-1, 1] and the exponent alpha.
 ESTEBAN_RAY_BINS = 20

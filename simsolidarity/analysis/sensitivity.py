@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .experiment import MORRIS_LEVELS, Experiment
+from simsolidarity.running.experiment import MORRIS_LEVELS, Experiment
 
 #: Index names of each method: (main index, its confidence half-width, second index, its half-width).
 INDICES = {"morris": ("mu_star", "mu_star_conf", "sigma", None), "sobol": ("ST", "ST_conf", "S1", "S1_conf")}
@@ -88,7 +88,7 @@ def sensitivity_figure(rows: list[dict[str, Any]], method: str, title: str) -> F
 
 def write_sensitivity(folder: Path, experiment: Experiment, table: Mapping[str, list], plots: bool) -> list[dict]:
     """Write ``sensitivity.csv`` (and ``plots/sensitivity.png``) for a morris or sobol sweep; returns the rows."""
-    from .results import write_rows
+    from simsolidarity.running.folders import write_rows
 
     rows = analyze(experiment, table)
     if rows:

@@ -37,17 +37,17 @@ from typing import Any
 
 import yaml
 
-from .errors import SHOWN_LENGTH, CapacityError, ParameterError, RecommenderError, SimsolidarityError, shown
-from .model import check_memory
-from .outcomes import OUTCOMES
-from .parameters import PARAMETERS, resolve_parameters
-from .plots import PLOTS
-from .recommenders import BUILT_IN_RECOMMENDERS, RECOMMENDERS, probe_recommender
+from simsolidarity.errors import SHOWN_LENGTH, CapacityError, ParameterError, RecommenderError, SimsolidarityError, shown
+from simsolidarity.model.model import check_memory
+from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.model.parameters import PARAMETERS, resolve_parameters
+from simsolidarity.analysis.plots import PLOTS
+from simsolidarity.model.recommenders import BUILT_IN_RECOMMENDERS, RECOMMENDERS, probe_recommender
 
 DEFAULT_SEED = 42
 DEFAULT_STEPS = 200
 #: Where the ready scenarios live (a checkout's ``scenarios/`` folder).
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 TOP_LEVEL_KEYS = ("name", "description", "seed", "steps", "model", "outputs", "plugins")
 OUTPUT_KEYS = ("outcomes", "plots")
 #: Longest name of a scenario or experiment: it names a results folder, and a folder name has at
@@ -537,8 +537,8 @@ def check_runnable(parameters: Mapping[str, Any], steps: int, n_outcomes: int, s
     """Refuse, while validating, a model that would not fit in memory or a recommender that fails.
 
     The memory a model of these ``parameters`` needs for ``steps`` steps collecting ``n_outcomes``
-    outcomes is estimated (:func:`~simsolidarity.model.check_memory`), and a recommender that is
-    not built in is tried once on a small model (:func:`~simsolidarity.recommenders.probe_recommender`):
+    outcomes is estimated (:func:`~simsolidarity.model.model.check_memory`), and a recommender that is
+    not built in is tried once on a small model (:func:`~simsolidarity.model.recommenders.probe_recommender`):
     NaN scores or a wrong shape are found before any run, not after.
     """
     try:

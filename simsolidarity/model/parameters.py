@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SHOWN_LENGTH, ParameterError
+from simsolidarity.errors import SHOWN_LENGTH, ParameterError
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Parameter:
             if not isinstance(value, str):
                 raise ParameterError(self.name, value, self.range_text)
             if self.name == "recommender":
-                from .recommenders import RECOMMENDERS
+                from simsolidarity.model.recommenders import RECOMMENDERS
 
                 if value not in RECOMMENDERS:
                     names = ", ".join(sorted(RECOMMENDERS))

@@ -14,7 +14,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .summary import bands_over_runs, mean_ci
+from simsolidarity.analysis.summary import bands_over_runs, mean_ci
 
 Series = Mapping[str, np.ndarray]
 #: Opinions of every person at a given step, e.g. ``{0: start, 200: end}``.
@@ -229,7 +229,7 @@ def save_sweep_plots(folder: Path, experiment, summary_path: Path, run_files) ->
     ``run_files(point)`` yields the time-series files of a point's complete runs; points are read
     one at a time so memory does not grow with the number of runs.
     """
-    from .results import read_timeseries
+    from simsolidarity.running.folders import read_timeseries
 
     folder.mkdir(parents=True, exist_ok=True)
     table = read_timeseries(summary_path)

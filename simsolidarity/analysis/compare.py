@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SimsolidarityError
-from .outcomes import OUTCOMES
-from .plots import point_label, save_band_plots
-from .results import atomic_folder, check_writable, new_run_folder, read_json, read_timeseries, write_rows
-from .runner import MANIFEST, TIMESERIES
-from .summary import mean_ci
-from .sweep import EXPERIMENT_FILE, RUNS
+from simsolidarity.errors import SimsolidarityError
+from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.analysis.plots import point_label, save_band_plots
+from simsolidarity.running.folders import atomic_folder, check_writable, new_run_folder, read_json, read_timeseries, write_rows
+from simsolidarity.running.run import MANIFEST, TIMESERIES
+from simsolidarity.analysis.summary import mean_ci
+from simsolidarity.running.sweep import EXPERIMENT_FILE, RUNS
 
 
 @dataclass(frozen=True)

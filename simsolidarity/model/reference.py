@@ -1,4 +1,4 @@
-"""The reference model: the rules of :class:`~simsolidarity.model.SolidarityModel`, one object per person.
+"""The reference model: the rules of :class:`~simsolidarity.model.model.SolidarityModel`, one object per person.
 
 Every person is a :class:`ReferencePerson` and every group a :class:`ReferenceGroup` (a virtual
 group, or the geographic group of a neighbourhood block); a step is a sequence of plain loops
@@ -33,7 +33,7 @@ over them, in the order of the vectorized model:
 
 It is written to be read rather than to be fast: it exists to check the vectorized model (the
 two agree in distribution, not draw for draw) and to measure how much faster that one is. Its
-state is exposed as the arrays of :class:`~simsolidarity.outcomes.ObservedState`, so the outcomes
+state is exposed as the arrays of :class:`~simsolidarity.model.outcomes.ObservedState`, so the outcomes
 are measured by the very same functions.
 """
 
@@ -46,9 +46,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError
-from .outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
-from .parameters import resolve_parameters
+from simsolidarity.errors import ParameterError
+from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
+from simsolidarity.model.parameters import resolve_parameters
 
 
 def _unit(vector: Sequence[float] | np.ndarray) -> tuple[float, ...]:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .summary import mean_ci
+from simsolidarity.analysis.summary import mean_ci
 
 DIRECTIONS = ("higher_when", "lower_when")
 

@@ -10,7 +10,7 @@ and are shown in random order. A score of ``-inf`` means "never show this group"
 shape and an exception raised inside the recommender: the error names the recommender and, for an
 exception, the file and line where it was raised. Note that a group nobody has joined has no mean
 opinion (``model.group_opinion`` is NaN for it, as for every group at the start):
-:meth:`~simsolidarity.model.SolidarityModel.opinion_similarity` scores such a group 0.5.
+:meth:`~simsolidarity.model.model.SolidarityModel.opinion_similarity` scores such a group 0.5.
 
 Recommenders are chosen by name in the parameters; a user adds one with
 :func:`register_recommender`, without editing the package, and can check it on a small model with
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import RecommenderError, shown
+from simsolidarity.errors import RecommenderError, shown
 
 if TYPE_CHECKING:
-    from .model import SolidarityModel
+    from simsolidarity.model.model import SolidarityModel
 
 Recommender = Callable[["SolidarityModel", np.ndarray], np.ndarray]
 
@@ -187,8 +187,8 @@ def probe_recommender(name: str, parameters: Mapping[str, Any]) -> None:
             scores of the wrong shape or with NaN or ``+inf``.
         ParameterError: for a bad parameter.
     """
-    from .model import SolidarityModel
-    from .parameters import resolve_parameters
+    from simsolidarity.model.model import SolidarityModel
+    from simsolidarity.model.parameters import resolve_parameters
 
     if name not in RECOMMENDERS:
         raise RecommenderError(f"no recommender is registered as {shown(name)}; registered: {', '.join(RECOMMENDERS)}")

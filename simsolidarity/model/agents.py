@@ -1,6 +1,6 @@
 """People as Mesa agents: a thin face over the model's arrays.
 
-The state of all people lives in numpy arrays held by :class:`~simsolidarity.model.SolidarityModel`
+The state of all people lives in numpy arrays held by :class:`~simsolidarity.model.model.SolidarityModel`
 (one entry per person). A :class:`Person` stores only its row index; each attribute reads and
 writes the model's array at that row, so ``person.opinion = 0.3`` changes the model and a step of
 the model shows in ``person.opinion``. Row-valued attributes (``interests``, ``position``,
@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import SolidarityModel
+    from simsolidarity.model.model import SolidarityModel
 
 
 class ArrayField:

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .errors import SimsolidarityError
-from .model import SolidarityModel
-from .plots import save_plots
-from .results import (
+from simsolidarity.errors import SimsolidarityError
+from simsolidarity.model.model import SolidarityModel
+from simsolidarity.analysis.plots import save_plots
+from simsolidarity.running.folders import (
     atomic_folder,
     check_writable,
     code_version,
@@ -23,8 +23,8 @@ from .results import (
     write_json,
     write_timeseries,
 )
-from .scenario import Scenario
-from .summary import final_window_mean
+from simsolidarity.running.scenario import Scenario
+from simsolidarity.analysis.summary import final_window_mean
 
 #: Steps at the end of a run whose outcomes are averaged into its summary.
 DEFAULT_FINAL_WINDOW = 10

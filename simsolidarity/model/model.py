@@ -2,7 +2,7 @@
 
 All state lives in numpy arrays, one entry per person (or per group); a step is vectorized over
 people and groups, and Python loops run only over meeting rounds, grid offsets and topics.
-People are also reachable as Mesa agents (:class:`~simsolidarity.agents.Person`) whose attributes
+People are also reachable as Mesa agents (:class:`~simsolidarity.model.agents.Person`) whose attributes
 are views on these arrays; they are created the first time ``model.agents`` is read, so a large
 run that never asks for them does not pay for them.
 
@@ -39,11 +39,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from .agents import Person
-from .errors import CapacityError
-from .outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names, row_entries
-from .parameters import resolve_parameters
-from .recommenders import RECOMMENDERS, checked_scores, reads_block_table
+from simsolidarity.model.agents import Person
+from simsolidarity.errors import CapacityError
+from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names, row_entries
+from simsolidarity.model.parameters import resolve_parameters
+from simsolidarity.model.recommenders import RECOMMENDERS, checked_scores, reads_block_table
 
 #: People scored by a recommender at once, so that the (people x groups) score matrix stays small.
 RECOMMEND_CHUNK = 1 << 15
@@ -169,7 +169,7 @@ class SolidarityModel(mesa.Model):
     """Agent-based model of online and offline social solidarity.
 
     Args:
-        parameters: model parameters by canonical name (see :data:`~simsolidarity.parameters.PARAMETERS`);
+        parameters: model parameters by canonical name (see :data:`~simsolidarity.model.parameters.PARAMETERS`);
             any left out take their defaults.
         rng: seed or ``numpy.random.Generator``; the same parameters and seed give the same run.
         outcomes: names of the outcomes the ``datacollector`` records each step (default: all), so

@@ -35,13 +35,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .errors import CapacityError, ExecutorError, SimsolidarityError, shown
-from .experiment import SENSITIVITY_SAMPLERS, Experiment, Run
-from .hypotheses import evaluate_hypothesis
-from .model import available_memory, human_bytes
-from .plots import save_sweep_plots
-from .recommenders import RECOMMENDERS
-from .results import (
+from simsolidarity.errors import CapacityError, ExecutorError, SimsolidarityError, shown
+from simsolidarity.running.experiment import SENSITIVITY_SAMPLERS, Experiment, Run
+from simsolidarity.analysis.hypotheses import evaluate_hypothesis
+from simsolidarity.model.model import available_memory, human_bytes
+from simsolidarity.analysis.plots import save_sweep_plots
+from simsolidarity.model.recommenders import RECOMMENDERS
+from simsolidarity.running.folders import (
     atomic_folder,
     check_writable,
     json_data,
@@ -54,9 +54,9 @@ from .results import (
     write_rows,
     write_timeseries,
 )
-from .runner import MANIFEST, TIMESERIES, simulate, write_run
-from .scenario import Scenario, import_plugins
-from .sensitivity import write_sensitivity
+from simsolidarity.running.run import MANIFEST, TIMESERIES, simulate, write_run
+from simsolidarity.running.scenario import Scenario, import_plugins
+from simsolidarity.analysis.sensitivity import write_sensitivity
 
 EXPERIMENT_FILE = "experiment.json"
 SUMMARY = "summary.csv"
@@ -185,7 +185,7 @@ class LocalProcesses:
         # and thread-safe); elsewhere 'spawn'.
         if "forkserver" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["simsolidarity.sweep"])
+            context.set_forkserver_preload(["simsolidarity.running.sweep"])
         else:
             context = multiprocessing.get_context("spawn")
         # Workers start when runs are submitted, each taking a copy of the receiving end.
