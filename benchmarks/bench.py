@@ -28,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simsolidarity import OUTCOMES, SolidarityModel
-from simsolidarity.running.experiment import experiment_from_dict
+from simsolidarity import OUTCOMES, SolidarityModel, sweep
 from simsolidarity.model.reference import ReferenceModel
-from simsolidarity.running.sweep import run_sweep
+from simsolidarity.running.experiment import experiment_from_dict
 
 #: Share of grid cells occupied, as in the default scenario (2,000 people on 50 x 50).
 DENSITY = 0.8
@@ -106,12 +105,12 @@ def sweep_efficiency(workers: int, runs: int, people: int, steps: int) -> dict:
     elapsed = {}
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
-        run_sweep(experiment(workers, 1), Path(scratch) / "warm", workers=workers, progress=False, plots=False)
+        sweep(experiment(workers, 1), out=Path(scratch) / "warm", workers=workers, progress=False, plots=False)
         startup = time.perf_counter() - start
         for count in (1, workers):
             start = time.perf_counter()
-            run_sweep(experiment(runs, steps), Path(scratch) / f"w{count}", workers=count, progress=False,
-                      plots=False)
+            sweep(experiment(runs, steps), out=Path(scratch) / f"w{count}", workers=count, progress=False,
+                  plots=False)
             elapsed[count] = time.perf_counter() - start
     speedup = elapsed[1] / elapsed[workers]
     return {"workers": workers, "runs": runs, "run_s": elapsed[1] / runs, "speedup": speedup,

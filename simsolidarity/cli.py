@@ -15,21 +15,24 @@ from pathlib import Path
 
 import yaml
 
+from simsolidarity import api
 from simsolidarity.analysis.compare import compare, default_compare_folder
-from simsolidarity.errors import SimsolidarityError
-from simsolidarity.running.experiment import MAX_RUNS, Experiment, load_experiment, load_scenario_or_experiment
+from simsolidarity.analysis.plots import PLOTS
+from simsolidarity.api import scenario_of
+from simsolidarity.errors import RunsFailedError, SimsolidarityError
 from simsolidarity.model.outcomes import OUTCOMES
 from simsolidarity.model.parameters import PARAMETERS
-from simsolidarity.analysis.plots import PLOTS
 from simsolidarity.model.recommenders import RECOMMENDERS
-from simsolidarity.running.run import run_scenario
+from simsolidarity.running.executors import DASK_NO_WORKER_TIMEOUT, EXECUTORS
+from simsolidarity.running.experiment import MAX_RUNS, Experiment, load_scenario_or_experiment
+from simsolidarity.running.folders import new_run_folder
+from simsolidarity.running.samplers import SAMPLERS
 from simsolidarity.running.scenario import StrictLoader, load_scenario, ready_scenarios
-from simsolidarity.running.sweep import DASK_NO_WORKER_TIMEOUT, EXECUTORS, LOG, default_sweep_folder, latest_sweep_folder, run_sweep
-from .viz.commands import HANDLERS as VIZ_HANDLERS
-from .viz.commands import add_commands as add_viz_commands
+from simsolidarity.viz.commands import HANDLERS as VIZ_HANDLERS
+from simsolidarity.viz.commands import add_commands as add_viz_commands
 
 PROG = "simsolidarity"
-LISTS = ("parameters", "recommenders", "scenarios", "outcomes", "plots")
+LISTS = ("parameters", "recommenders", "scenarios", "outcomes", "plots", "samplers")
 
 
 def _assignment(text: str) -> tuple[str, object]:
@@ -126,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("experiment", type=Path, help="an experiment file (see experiments/)")
     sweep.add_argument("--workers", type=_count,
                        help="parallel workers, 1 or more (default: the CPU count; 1 runs in this process)")
-    sweep.add_argument("--executor", choices=EXECUTORS, default="local",
-                       help="local: processes on this machine (default); dask: a Dask distributed cluster")
+    sweep.add_argument("--executor", choices=list(EXECUTORS), default="local",
+                       help="; ".join(f"{name}: {_first_line(factory.__doc__).rstrip('.')}"
+                                     for name, factory in EXECUTORS.items())
+                       + " (default: local)")
     sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
     sweep.add_argument("--worker-timeout", type=_seconds, default=DASK_NO_WORKER_TIMEOUT, metavar="SECONDS",
                        help="dask: stop when the cluster has had no worker for this long (default: "
@@ -157,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_max_runs(validate)
 
     listing = commands.add_parser(
-        "list", help="list parameters, recommenders, scenarios, outcomes or plots",
+        "list", help="list parameters, recommenders, scenarios, outcomes, plots or samplers",
         description="Print what is available, one line of explanation each.",
     )
     listing.add_argument("what", choices=LISTS, help="what to list")
@@ -171,58 +176,50 @@ def _run(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     if args.steps is not None:
         overrides["steps"] = args.steps
-    scenario = load_scenario(args.scenario, overrides)
-    result = run_scenario(
-        scenario, args.out, results_root=args.results, plots=not args.no_plots, progress=not args.quiet
-    )
+    scenario = scenario_of(args.scenario, overrides)
+    out = args.out if args.out is not None else new_run_folder(args.results, scenario.name)
+    result = api.run(scenario, out=out, plots=not args.no_plots, progress=not args.quiet)
     print(f"{scenario.name}: {scenario.model['n_people']} people, {scenario.steps} steps, seed {scenario.seed}, "
           f"recommender {scenario.model['recommender']}")
-    width = max(map(len, result.final), default=0)
-    for name, value in result.final.items():
+    final = result.manifest["final_outcomes"]
+    width = max(map(len, final), default=0)
+    for name, value in final.items():
         print(f"  {name:<{width}}  {value:10.4f}   {OUTCOMES[name].meaning}")
     print(f"results: {result.folder}")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment, max_runs=args.max_runs)
-    if args.out is not None:
-        folder = args.out
-    elif args.resume:
-        folder = latest_sweep_folder(experiment, args.results)
-    else:
-        folder = default_sweep_folder(experiment, args.results)
-    result = run_sweep(
-        experiment, folder, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-        progress=not args.quiet, plots=not args.no_plots, no_worker_timeout=args.worker_timeout,
+    result = api.sweep(
+        args.experiment, workers=args.workers, executor=args.executor, scheduler=args.scheduler, out=args.out,
+        resume=args.resume, results=args.results, progress=not args.quiet, plots=not args.no_plots,
+        allow_failures=True, max_runs=args.max_runs, no_worker_timeout=args.worker_timeout,
     )
-    print(f"{experiment.name}: {result.complete} of {result.total} runs complete "
-          f"({len(experiment.points)} points x {experiment.replicates} replicates)")
-    if experiment.hypothesis is not None:
-        print(f"hypothesis: {experiment.hypothesis.claim}")
-        for row in result.hypotheses:
-            print(f"  {row['verdict']:<12}  {row['expectation']}: difference {row['difference']:.4f} "
-                  f"[{row['low']:.4f}, {row['high']:.4f}] ({row['comparison']}, n={row['n']})")
+    experiment = result.experiment
+    print(f"{result.name}: {result.complete} of {result.total} runs complete "
+          f"({len(experiment['points'])} points x {experiment['replicates']} replicates)")
+    if result.hypotheses is not None:
+        print(f"hypothesis: {experiment['hypothesis']['claim']}")
+        for row in result.hypotheses.itertuples():
+            print(f"  {row.verdict:<12}  {row.expectation}: difference {row.difference:.4f} "
+                  f"[{row.low:.4f}, {row.high:.4f}] ({row.comparison}, n={row.n})")
     print(f"results: {result.folder}")
-    if result.failed:
-        first = min(result.errors) if result.errors else None
-        because = f"; run {first}: {result.errors[first]}" if first is not None else ""
-        print(f"{PROG}: {len(result.failed)} runs failed (runs {', '.join(map(str, result.failed[:10]))}"
-              f"{', ...' if len(result.failed) > 10 else ''}){because}; see {result.folder / LOG}", file=sys.stderr)
-        return 1
+    if not result.failed.empty:
+        error = RunsFailedError(result.folder, dict(zip(result.failed["run"], result.failed["error"], strict=True)),
+                                result.total)
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return error.exit_code
     return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
-    rows, out = compare(args.folders, args.out or default_compare_folder(args.results))
-    width = max(len(row["group"]) for row in rows)
-    outcome = None
-    for row in sorted(rows, key=lambda row: list(OUTCOMES).index(row["outcome"])):  # stable: groups in order
-        if row["outcome"] != outcome:
-            outcome = row["outcome"]
-            print(f"\n{outcome}  (mean [95% CI], runs)")
-        interval = "" if row["runs"] < 2 else f" [{row['low']:.4f}, {row['high']:.4f}]"
-        print(f"  {row['group']:<{width}}  {row['mean']:.4f}{interval}  n={row['runs']}")
+    table, out = compare(args.folders, args.out or default_compare_folder(args.results))
+    width = max(map(len, table["group"]))
+    for outcome, rows in table.groupby("outcome", sort=False):
+        print(f"\n{outcome}  (mean [95% CI], runs)")
+        for row in rows.itertuples():
+            interval = "" if row.n < 2 else f" [{row.low:.4f}, {row.high:.4f}]"
+            print(f"  {row.group:<{width}}  {row.mean:.4f}{interval}  n={row.n}")
     print(f"\nresults: {out}")
     return 0
 
@@ -260,6 +257,9 @@ def _list(args: argparse.Namespace) -> int:
     elif args.what == "plots":
         rows = [(p.name, p.title) for p in PLOTS.values()]
         header = ("plot", "what it shows")
+    elif args.what == "samplers":
+        rows = [(name, "yes" if sampler.ranges else "", sampler.design) for name, sampler in SAMPLERS.items()]
+        header = ("sampler", "samples", "design")
     else:
         rows = []
         for path in ready_scenarios():

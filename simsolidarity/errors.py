@@ -99,3 +99,25 @@ class ExecutorError(SimsolidarityError):
     """
 
     exit_code = 1
+
+
+class RunsFailedError(SimsolidarityError):
+    """Runs of a sweep failed; the sweep's other runs are complete in its folder.
+
+    Attributes:
+        folder: the sweep folder (resumable: a sweep into it again retries only what is missing).
+        failed: each failed run's index and the last line of its error (the tracebacks are in
+            ``sweep.log``).
+    """
+
+    exit_code = 1
+
+    def __init__(self, folder: Any, failed: dict[int, str], total: int) -> None:
+        self.folder = folder
+        self.failed = dict(failed)
+        first = min(self.failed)
+        listed = ", ".join(map(str, sorted(self.failed)[:10])) + (", ..." if len(self.failed) > 10 else "")
+        super().__init__(
+            f"{len(self.failed)} of {total} runs failed (runs {listed}); run {first}: {self.failed[first]}; "
+            f"the tracebacks are in {folder}/sweep.log"
+        )

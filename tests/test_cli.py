@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from simsolidarity import OUTCOMES, PARAMETERS
-from simsolidarity.cli import main
 from simsolidarity.analysis.plots import PLOTS
-from simsolidarity.running.folders import read_timeseries
+from simsolidarity.cli import main
+from simsolidarity.running.folders import read_table
 from simsolidarity.running.scenario import ready_scenarios
 
 #: Small enough to run every ready scenario quickly; the scenario's own parameters still apply.
@@ -40,9 +40,9 @@ def test_every_ready_scenario_runs_and_writes_a_complete_folder(path, tmp_path, 
     assert set(manifest["scenario"]["model"]) == set(PARAMETERS)  # every default filled in
     assert {"python", "mesa", "numpy", "simsolidarity"} <= set(manifest["versions"])
     assert "git_commit" in manifest["code"] and manifest["started"] <= manifest["finished"]
-    table = read_timeseries(out / "timeseries.csv")
+    table = read_table(out / "timeseries.csv")
     assert list(table) == ["step", *OUTCOMES]
-    assert table["step"] == [0, 1, 2, 3]
+    assert table["step"].tolist() == [0, 1, 2, 3]
     assert sorted(p.stem for p in (out / "plots").glob("*.png")) == sorted(PLOTS)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
@@ -71,7 +71,7 @@ def test_outputs_choose_columns_and_plots(tmp_path, capsys):
         "outputs: {outcomes: [belonging, esteban_ray], plots: [support]}\n"
     )
     assert run_cli(capsys, "run", scenario, "--quiet", "--out", tmp_path / "r")[0] == 0
-    assert list(read_timeseries(tmp_path / "r" / "timeseries.csv")) == ["step", "belonging", "esteban_ray"]
+    assert list(read_table(tmp_path / "r" / "timeseries.csv")) == ["step", "belonging", "esteban_ray"]
     assert [p.name for p in (tmp_path / "r" / "plots").iterdir()] == ["support.png"]
 
 

@@ -3,24 +3,25 @@
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from simsolidarity.running.experiment import experiment_from_dict, load_experiment
-from simsolidarity.analysis.hypotheses import Expectation, evaluate_expectation
-from simsolidarity.running.folders import read_timeseries
+from simsolidarity import sweep
+from simsolidarity.analysis.hypotheses import evaluate_expectation
+from simsolidarity.running.experiment import Expectation, experiment_from_dict, load_experiment
+from simsolidarity.running.folders import read_table
 from simsolidarity.running.scenario import ScenarioError
-from simsolidarity.running.sweep import run_sweep
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.yaml"))
 
 
-def table(a: list[float], b: list[float]) -> dict[str, list]:
+def table(a: list[float], b: list[float]) -> pd.DataFrame:
     """A summary table: point 0 is recommender 'a', point 1 is 'b', one run per replicate."""
     n = len(a)
-    return {
+    return pd.DataFrame({
         "run": list(range(2 * n)), "point": [0] * n + [1] * n, "replicate": [*range(n), *range(n)],
         "recommender": ["a"] * n + ["b"] * n, "x": [*a, *b],
-    }
+    })
 
 
 HIGHER = Expectation("x", "higher", {"recommender": "a"}, {"recommender": "b"})
@@ -91,12 +92,12 @@ def test_every_ready_experiment_runs_on_a_tiny_population(path, tmp_path):
     )
     if experiment.sampler == "morris":
         experiment = replace(experiment, replicates=1)
-    result = run_sweep(experiment, tmp_path / "sweep", workers=1, progress=False, plots=True)
-    assert result.complete == result.total and not result.failed
-    summary = read_timeseries(tmp_path / "sweep" / "summary.csv")
+    result = sweep(experiment, out=tmp_path / "sweep", workers=1, progress=False, plots=True)
+    assert result.complete == result.total and result.failed.empty
+    summary = read_table(tmp_path / "sweep" / "summary.csv")
     assert len(summary["run"]) == result.total
     if experiment.hypothesis is not None:
-        verdicts = read_timeseries(tmp_path / "sweep" / "hypotheses.csv")["verdict"]
+        verdicts = read_table(tmp_path / "sweep" / "hypotheses.csv")["verdict"]
         assert len(verdicts) == len(experiment.hypothesis.expect)
         assert set(verdicts) <= {"supported", "contradicted", "inconclusive"}
     if experiment.sampler == "morris":

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from simsolidarity.running import run as runner
 from simsolidarity.cli import main
+from simsolidarity.running import run as runner
+from simsolidarity.running.experiment import experiment_from_dict
+from simsolidarity.running.folders import write_json
 
 TINY = "name: tiny\nsteps: 2\nmodel: {n_people: 100, width: 10, height: 10, n_virtual_groups: 5}\n"
 EXPERIMENT = "name: e\nscenario: tiny.yaml\nreplicates: 1\nplots: none\nsweep: {online_depth: [0.2, 0.4]}\n"
@@ -110,7 +112,8 @@ def test_compare_says_when_a_sweep_folder_has_no_complete_run(files, capsys):
     assert main(["run", str(files / "tiny.yaml"), "--out", str(files / "run"), "--quiet", "--no-plots"]) == 0
     empty = files / "empty-sweep"
     (empty / "runs").mkdir(parents=True)
-    (empty / "experiment.json").write_text('{"name": "e", "points": [{"online_depth": 0.2}]}\n')
+    recorded = experiment_from_dict({"name": "e", "scenario": {"name": "s"}, "sweep": {"online_depth": [0.2]}})
+    write_json(empty / "experiment.json", recorded.to_dict())
     capsys.readouterr()
     err = refused(capsys, main(["compare", str(files / "run"), str(empty), "--out", str(files / "cmp")]))
     assert "empty-sweep" in err and "no complete run" in err

@@ -237,7 +237,12 @@ def sweep_of(points: int, replicates: int) -> dict:
 
 def test_max_runs_is_a_limit_the_caller_can_raise(tmp_path):
     from simsolidarity.errors import CapacityError
-    from simsolidarity.running.experiment import MAX_RUNS, experiment_from_dict, load_experiment, load_scenario_or_experiment
+    from simsolidarity.running.experiment import (
+        MAX_RUNS,
+        experiment_from_dict,
+        load_experiment,
+        load_scenario_or_experiment,
+    )
     from simsolidarity.running.scenario import ScenarioError
 
     data = sweep_of(150, 1000)
@@ -297,8 +302,8 @@ def test_validating_100000_runs_takes_seconds():
 
 
 def test_a_point_that_breaks_the_joint_rule_is_still_refused():
-    from simsolidarity.running.experiment import experiment_from_dict
     from simsolidarity.model.parameters import resolve_changes, resolve_parameters
+    from simsolidarity.running.experiment import experiment_from_dict
     from simsolidarity.running.scenario import ScenarioError
 
     base = resolve_parameters({"width": 20, "height": 20, "n_people": 300})

@@ -123,8 +123,8 @@ def test_the_time_series_of_many_steps_counts_and_is_refused():
 
 
 def test_the_refusal_says_need_and_availability_in_human_units(monkeypatch):
-    from simsolidarity.model import model as model_module
     from simsolidarity.errors import CapacityError
+    from simsolidarity.model import model as model_module
 
     monkeypatch.setattr(model_module, "available_memory", lambda: 21_900_000_000)
     parameters = resolve_parameters({"n_people": 10**8, "width": 10**4, "height": 10**4, "n_topics": 10**4})

@@ -23,8 +23,8 @@ import pytest
 
 import simsolidarity
 from simsolidarity.errors import ExecutorError, SimsolidarityError
-from simsolidarity.running.experiment import experiment_from_dict
 from simsolidarity.model.recommenders import RECOMMENDERS, register_recommender
+from simsolidarity.running.experiment import experiment_from_dict
 from simsolidarity.running.sweep import LOCK, run_sweep, sweep_lock
 
 TINY = {"name": "tiny", "steps": 3, "model": {"n_people": 100, "width": 10, "height": 10, "n_virtual_groups": 5}}
@@ -253,10 +253,16 @@ def _every_error_class() -> list[type[SimsolidarityError]]:
     return sorted(set(found), key=lambda k: k.__qualname__)
 
 
+#: Errors whose constructor needs more than texts: an example of each.
+STRUCTURED = {"RunsFailedError": lambda kind: kind("results/e", {2: "RuntimeError: gave up", 3: "ValueError"}, 4)}
+
+
 def _example(kind: type[SimsolidarityError]) -> SimsolidarityError:
-    """An instance built from its constructor's signature, every argument a text."""
+    """An instance built from its constructor's signature, every argument a text (or a known example)."""
     import inspect
 
+    if kind.__name__ in STRUCTURED:
+        return STRUCTURED[kind.__name__](kind)
     try:
         signature = inspect.signature(kind)
     except ValueError:  # Exception's own constructor: it takes the message
@@ -449,9 +455,9 @@ def test_the_workers_of_a_killed_sweep_exit_promptly(tmp_path, executor, sig, mo
 
 def test_workers_whose_models_together_do_not_fit_are_refused_before_anything_is_written(tmp_path, monkeypatch):
     """Catches: a memory check of one model only, which lets N workers exhaust memory together."""
-    from simsolidarity.running import sweep
     from simsolidarity.errors import CapacityError
     from simsolidarity.model.model import estimate_memory
+    from simsolidarity.running import sweep
 
     experiment = tiny_experiment()
     one = estimate_memory({**experiment.scenario.model, "online_depth": 0.6}, experiment.scenario.steps, 1)

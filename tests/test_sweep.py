@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from simsolidarity import PARAMETERS, sweep
 from simsolidarity.cli import main
 from simsolidarity.running.experiment import experiment_from_dict
-from simsolidarity.running.folders import read_json, read_timeseries
+from simsolidarity.running.folders import read_json, read_table
 from simsolidarity.running.scenario import ScenarioError
-from simsolidarity.running.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"name": "tiny", "steps": 4, "model": {"n_people": 120, "width": 12, "height": 12, "n_virtual_groups": 6}}
@@ -123,9 +123,9 @@ def test_the_ready_experiment_validates(capsys):
 
 def test_summary_is_identical_for_1_and_2_workers(tmp_path):
     e = experiment(seed=3)
-    one = run_sweep(e, tmp_path / "one", workers=1, progress=False, plots=False)
-    two = run_sweep(e, tmp_path / "two", workers=2, progress=False, plots=False)
-    assert one.complete == two.complete == 4 and not one.failed and not two.failed
+    one = sweep(e, out=tmp_path / "one", workers=1, progress=False, plots=False)
+    two = sweep(e, out=tmp_path / "two", workers=2, progress=False, plots=False)
+    assert one.complete == two.complete == 4 and one.failed.empty and two.failed.empty
     assert (tmp_path / "one" / "summary.csv").read_bytes() == (tmp_path / "two" / "summary.csv").read_bytes()
     for run in ("run-00000", "run-00003"):
         a = (tmp_path / "one" / "runs" / run / "timeseries.csv").read_bytes()
@@ -135,19 +135,21 @@ def test_summary_is_identical_for_1_and_2_workers(tmp_path):
 def test_summary_is_identical_on_a_dask_cluster(tmp_path):
     pytest.importorskip("dask.distributed")
     e = experiment(seed=3)
-    run_sweep(e, tmp_path / "local", workers=1, progress=False, plots=False)
-    dask = run_sweep(e, tmp_path / "dask", workers=2, executor="dask", progress=False, plots=False)
+    sweep(e, out=tmp_path / "local", workers=1, progress=False, plots=False)
+    dask = sweep(e, out=tmp_path / "dask", workers=2, executor="dask", progress=False, plots=False)
     assert dask.complete == 4
     assert (tmp_path / "local" / "summary.csv").read_bytes() == (tmp_path / "dask" / "summary.csv").read_bytes()
 
 
 def test_summary_holds_swept_values_and_final_window_means(tmp_path):
     e = experiment(seed=4, final_window=3)
-    run_sweep(e, tmp_path / "s", workers=1, progress=False, plots=True)
-    table = read_timeseries(tmp_path / "s" / "summary.csv")
-    assert list(table) == ["run", "point", "replicate", "seed", "recommender", "esteban_ray", "belonging"]
-    assert table["recommender"] == ["random", "random", "similarity", "similarity"]
-    series = read_timeseries(tmp_path / "s" / "runs" / "run-00002" / "timeseries.csv")
+    sweep(e, out=tmp_path / "s", workers=1, progress=False, plots=True)
+    table = read_table(tmp_path / "s" / "summary.csv")
+    # every parameter of each run, not only the swept one, then the outcomes
+    assert list(table) == ["run", "point", "replicate", "seed", *PARAMETERS, "esteban_ray", "belonging"]
+    assert table["recommender"].tolist() == ["random", "random", "similarity", "similarity"]
+    assert table["n_people"].tolist() == [120] * 4
+    series = read_table(tmp_path / "s" / "runs" / "run-00002" / "timeseries.csv")
     assert table["belonging"][2] == pytest.approx(sum(series["belonging"][-3:]) / 3)
     assert read_json(tmp_path / "s" / "experiment.json")["points"] == [{"recommender": "random"},
                                                                         {"recommender": "similarity"}]
@@ -220,8 +222,8 @@ def test_a_failing_run_is_logged_and_the_sweep_goes_on(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"])
     assert code == 1
-    assert "2 runs failed (runs 2, 3)" in capsys.readouterr().err
-    assert read_timeseries(out / "summary.csv")["homophily"] == [0.2, 0.2]
+    assert "2 of 4 runs failed (runs 2, 3)" in capsys.readouterr().err
+    assert read_table(out / "summary.csv")["homophily"].tolist() == [0.2, 0.2]
     log = (out / "sweep.log").read_text()
     assert "run 2 failed" in log and "fragile recommender gave up" in log
 
@@ -241,16 +243,16 @@ def test_compare_runs_and_sweeps_side_by_side(tmp_path, capsys):
     quick = ["--steps", "3", "--set", "n_people=200", "--quiet", "--no-plots"]
     assert main(["run", "echo_chamber", *quick, "--out", str(tmp_path / "a")]) == 0
     assert main(["run", "bridging", *quick, "--out", str(tmp_path / "b")]) == 0
-    run_sweep(experiment(seed=1), tmp_path / "s", workers=1, progress=False, plots=False)
+    sweep(experiment(seed=1), out=tmp_path / "s", workers=1, progress=False, plots=False)
     capsys.readouterr()
     out = tmp_path / "cmp"
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "s"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "echo_chamber (a)" in printed and "bridging (b)" in printed and "exp: recommender=similarity" in printed
     assert printed.count("esteban_ray  (mean [95% CI], runs)") == 1  # one block per outcome, every group in it
-    table = read_timeseries(out / "comparison.csv")
+    table = read_table(out / "comparison.csv")
     assert set(table["outcome"]) == {"esteban_ray", "belonging"}  # the outcomes all folders share
-    assert set(table["runs"]) == {1, 2}
+    assert set(table["n"]) == {1, 2}
     assert (out / "plots" / "belonging_timeseries.png").exists()
     assert main(["compare", str(tmp_path), "--out", str(tmp_path / "cmp2")]) == 2
 
@@ -281,8 +283,8 @@ def test_morris_screening_finds_what_moves_an_outcome(tmp_path):
     e = experiment(sampler="morris", samples=4, replicates=1, seed=2, sweep=SENSITIVITY_SWEEP,
                    outcomes=["esteban_ray", "support_online"])
     e = replace(e, scenario=replace(e.scenario, steps=15))
-    run_sweep(e, tmp_path / "m", workers=1, progress=False, plots=True)
-    table = read_timeseries(tmp_path / "m" / "sensitivity.csv")
+    sweep(e, out=tmp_path / "m", workers=1, progress=False, plots=True)
+    table = read_table(tmp_path / "m" / "sensitivity.csv")
     index = {(o, p): mu for o, p, mu in zip(table["outcome"], table["parameter"], table["mu_star"], strict=True)}
     assert index[("esteban_ray", "online_depth")] == 0.0
     assert index[("esteban_ray", "confidence")] > 0.01
@@ -294,8 +296,8 @@ def test_sobol_analysis_writes_first_and_total_indices(tmp_path):
     e = experiment(sampler="sobol", samples=4, replicates=1, seed=2, sweep=SENSITIVITY_SWEEP,
                    outcomes=["support_online"], plots="none")
     e = replace(e, scenario=replace(e.scenario, steps=5))
-    run_sweep(e, tmp_path / "s", workers=1, progress=False, plots=False)
-    table = read_timeseries(tmp_path / "s" / "sensitivity.csv")
+    sweep(e, out=tmp_path / "s", workers=1, progress=False, plots=False)
+    table = read_table(tmp_path / "s" / "sensitivity.csv")
     assert list(table) == ["outcome", "parameter", "ST", "ST_conf", "S1", "S1_conf"]
     total = dict(zip(table["parameter"], table["ST"], strict=True))
     assert total["online_depth"] > total["confidence"]

@@ -14,29 +14,39 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
-from simsolidarity.running.experiment import MORRIS_LEVELS, Experiment
+from simsolidarity.analysis.summary import summarize
+from simsolidarity.running.experiment import Experiment
+from simsolidarity.running.folders import PLOTS, SENSITIVITY, write_table
+from simsolidarity.running.samplers import SAMPLERS, SamplerView
 
-#: Index names of each method: (main index, its confidence half-width, second index, its half-width).
-INDICES = {"morris": ("mu_star", "mu_star_conf", "sigma", None), "sobol": ("ST", "ST_conf", "S1", "S1_conf")}
+#: Index names of each sampler with an analysis: (main index, its confidence half-width, second index,
+#: its half-width), as its :class:`~simsolidarity.running.samplers.Analysis` names them.
+INDICES: Mapping[str, tuple[str, str, str, str | None]] = SamplerView(
+    lambda sampler: sampler.analysis.indices if sampler.analysis is not None else None
+)
 
 
-def point_means(experiment: Experiment, table: Mapping[str, list], outcome: str) -> np.ndarray | None:
-    """The outcome's mean over replicates at each point, or ``None`` if any point is missing or nan."""
-    values: dict[int, list[float]] = {}
-    for point, value in zip(table["point"], table[outcome], strict=True):
-        values.setdefault(point, []).append(value)
-    if len(values) != len(experiment.points):
+def point_means(experiment: Experiment, table: pd.DataFrame, outcome: str) -> np.ndarray | None:
+    """The outcome's mean over replicates at each point, or ``None`` if any point is missing or any run nan."""
+    if table[outcome].isna().any():
         return None
-    means = np.array([np.mean(values[p]) for p in range(len(experiment.points))], dtype=float)
-    return means if np.all(np.isfinite(means)) else None
+    means = summarize(table, [outcome]).sort_values("point")
+    if len(means) != len(experiment.points):
+        return None
+    return means["mean"].to_numpy(dtype=float)
 
 
-def analyze(experiment: Experiment, table: Mapping[str, list]) -> list[dict[str, Any]]:
-    """Sensitivity indices of every outcome to every swept parameter, as tidy rows."""
-    from SALib.analyze import morris, sobol
+def analyze(experiment: Experiment, table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Sensitivity indices of every outcome to every swept parameter, as tidy rows, by the sampler's analysis.
 
+    Empty for a sampler without an analysis.
+    """
+    analysis = SAMPLERS[experiment.sampler].analysis
+    if analysis is None:
+        return []
     problem = experiment.problem()
     design = experiment.design()
     rows = []
@@ -44,22 +54,20 @@ def analyze(experiment: Experiment, table: Mapping[str, list]) -> list[dict[str,
         response = point_means(experiment, table, outcome)
         if response is None:
             continue
-        if experiment.sampler == "morris":
-            result = morris.analyze(problem, design, response, num_levels=MORRIS_LEVELS, seed=experiment.seed)
-        else:
-            result = sobol.analyze(problem, response, calc_second_order=False, seed=experiment.seed)
+        result = analysis.analyze(problem, design, response, experiment.seed)
         for i, parameter in enumerate(problem["names"]):
             row = {"outcome": outcome, "parameter": parameter}
-            for index in INDICES[experiment.sampler]:
+            for index in analysis.indices:
                 if index is not None:
                     row[index] = float(np.asarray(result[index])[i])
             rows.append(row)
     return rows
 
 
-def sensitivity_figure(rows: list[dict[str, Any]], method: str, title: str) -> Figure:
+def sensitivity_figure(rows: list[dict[str, Any]], sampler: str, title: str) -> Figure:
     """One panel per outcome: horizontal bars of each parameter's main index, with its confidence interval."""
-    main, main_conf, second, second_conf = INDICES[method]
+    analysis = SAMPLERS[sampler].analysis
+    main, main_conf, second, second_conf = analysis.indices
     outcomes = list(dict.fromkeys(row["outcome"] for row in rows))
     columns = min(3, len(outcomes))
     lines = -(-len(outcomes) // columns)
@@ -81,21 +89,17 @@ def sensitivity_figure(rows: list[dict[str, Any]], method: str, title: str) -> F
     for ax in axes[len(outcomes):]:
         ax.set_visible(False)
     axes[0].legend(fontsize="small", frameon=False)
-    method_name = "Morris screening" if method == "morris" else "Sobol indices"
-    figure.suptitle(f"{title}: {method_name} ({main} with 95% CI, and {second})")
+    figure.suptitle(f"{title}: {analysis.method} ({main} with 95% CI, and {second})")
     return figure
 
 
-def write_sensitivity(folder: Path, experiment: Experiment, table: Mapping[str, list], plots: bool) -> list[dict]:
+def write_sensitivity(folder: Path, experiment: Experiment, table: pd.DataFrame, plots: bool) -> list[dict]:
     """Write ``sensitivity.csv`` (and ``plots/sensitivity.png``) for a morris or sobol sweep; returns the rows."""
-    from simsolidarity.running.folders import write_rows
-
     rows = analyze(experiment, table)
     if rows:
-        write_rows(folder / "sensitivity.csv", rows)
+        write_table(folder / SENSITIVITY, rows)
         if plots:
-            (folder / "plots").mkdir(exist_ok=True)
-            sensitivity_figure(rows, experiment.sampler, experiment.name).savefig(
-                folder / "plots" / "sensitivity.png", dpi=100
-            )
+            (folder / PLOTS).mkdir(exist_ok=True)
+            sensitivity_figure(rows, experiment.sampler, experiment.name).savefig(folder / PLOTS / "sensitivity.png",
+                                                                                 dpi=100)
     return rows

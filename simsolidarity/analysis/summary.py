@@ -1,65 +1,60 @@
-"""Summaries across steps and runs: final-window means, and means with confidence intervals."""
+"""Summaries across runs: each group's mean of each outcome with its confidence interval.
+
+:func:`summarize` is the one place where runs are grouped, by parameter point (the default) or by
+any columns: a sweep's points, the points of a comparison, the levels of a plot, or each step of a
+point's time series (``by=("point", "step")``) for bands over time.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-
-def final_window_mean(series: Mapping[str, Sequence[float]], names: Iterable[str], window: int) -> dict[str, float]:
-    """Mean of each named series over its last ``window`` entries, ignoring nan (nan if all are)."""
-    result = {}
-    for name in names:
-        tail = np.asarray(series[name][-window:], dtype=float)
-        tail = tail[np.isfinite(tail)]
-        result[name] = float(tail.mean()) if tail.size else math.nan
-    return result
+#: The columns :func:`summarize` adds to the grouping columns.
+SUMMARY_COLUMNS = ("outcome", "mean", "low", "high", "n")
 
 
-def mean_ci_columns(x: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Column-wise mean, lower and upper Student-t confidence bounds, and count of finite values of a 2-D array.
+def summarize(
+    table: pd.DataFrame, outcomes: Sequence[str], by: Sequence[str] = ("point",), confidence: float = 0.95
+) -> pd.DataFrame:
+    """Per group of rows with equal values of ``by`` and per outcome: mean, Student-t interval and count.
 
-    nan entries are left out; the bounds are nan where a column has fewer than two values.
+    Args:
+        table: one row per run (a sweep's summary) or per run and step (its time series).
+        outcomes: the outcome columns to summarize.
+        by: the columns that define a group (default: the parameter point).
+        confidence: the interval's coverage.
+
+    Returns:
+        A tidy table: the ``by`` columns, then ``outcome``, ``mean``, ``low``, ``high`` and ``n`` (the
+        number of finite values). Missing values (nan) are left out; the bounds are nan for a group
+        with fewer than two values. Groups come in the order they first appear in ``table``, outcomes
+        in the order given.
     """
-    x = np.asarray(x, dtype=float)
-    finite = np.isfinite(x)
-    n = finite.sum(axis=0)
-    total = np.where(finite, x, 0.0).sum(axis=0)
+    by = list(by)
+    long = table.melt(id_vars=by, value_vars=list(outcomes), var_name="outcome", value_name="value")
+    long["value"] = pd.to_numeric(long["value"], errors="coerce").where(lambda v: np.isfinite(v))
+    grouped = long.groupby([*by, "outcome"], sort=False, dropna=False)["value"]
+    result = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    n = result["n"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / n
-        squares = np.where(finite, (x - mean) ** 2, 0.0).sum(axis=0)
-        sem = np.sqrt(squares / (n - 1) / n)
-        half = stats.t.ppf((1 + confidence) / 2, n - 1) * sem
-    half = np.where(n >= 2, half, np.nan)
-    return mean, mean - half, mean + half, n
+        low, high = stats.t.interval(confidence, np.maximum(n - 1, 1), loc=result["mean"],
+                                     scale=result["sd"] / np.sqrt(n))
+    result["low"] = np.where(n >= 2, low, np.nan)
+    result["high"] = np.where(n >= 2, high, np.nan)
+    order = {name: i for i, name in enumerate(outcomes)}
+    result = result.sort_values("outcome", key=lambda column: column.map(order), kind="stable")
+    return result[[*by, *SUMMARY_COLUMNS]].reset_index(drop=True)
 
 
-def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean, lower and upper Student-t confidence bounds, and the count of finite values.
-
-    The bounds are nan with fewer than two values.
-    """
-    x = np.asarray([math.nan if v is None else v for v in values], dtype=float).reshape(-1, 1)
-    mean, low, high, n = mean_ci_columns(x, confidence)
-    return float(mean[0]), float(low[0]), float(high[0]), int(n[0])
-
-
-def bands_over_runs(
-    tables: Iterable[Mapping[str, Sequence[float]]], outcomes: Iterable[str]
-) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] | None:
-    """Per step, the mean and 95% band over runs of each outcome; ``None`` when there are no runs.
-
-    ``tables`` are the runs' time series (each with a ``step`` column, all of the same length).
-    """
-    tables = list(tables)
-    if not tables:
-        return None
-    steps = np.asarray(tables[0]["step"])
-    bands = {}
-    for outcome in outcomes:
-        mean, low, high, _ = mean_ci_columns(np.array([t[outcome] for t in tables], dtype=float))
-        bands[outcome] = (mean, low, high)
-    return steps, bands
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean of the finite ``values``, its Student-t interval (scipy) and their count; nan bounds below two."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return (float(x.mean()) if x.size else float("nan")), float("nan"), float("nan"), int(x.size)
+    interval = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
+    return float(x.mean()), float(interval.low), float(interval.high), int(x.size)

@@ -39,10 +39,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from simsolidarity.model.agents import Person
 from simsolidarity.errors import CapacityError
+from simsolidarity.model.agents import Person
 from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names, row_entries
-from simsolidarity.model.parameters import resolve_parameters
+from simsolidarity.model.parameters import Parameters, describe_parameters, parameters_as_keywords
 from simsolidarity.model.recommenders import RECOMMENDERS, checked_scores, reads_block_table
 
 #: People scored by a recommender at once, so that the (people x groups) score matrix stays small.
@@ -169,39 +169,46 @@ class SolidarityModel(mesa.Model):
     """Agent-based model of online and offline social solidarity.
 
     Args:
-        parameters: model parameters by canonical name (see :data:`~simsolidarity.model.parameters.PARAMETERS`);
-            any left out take their defaults.
+        parameters: model parameters by canonical name (see :data:`~simsolidarity.model.parameters.PARAMETERS`),
+            or a :class:`~simsolidarity.model.parameters.Parameters`; any left out take their defaults.
         rng: seed or ``numpy.random.Generator``; the same parameters and seed give the same run.
         outcomes: names of the outcomes the ``datacollector`` records each step (default: all), so
             that a run pays only for the measures it asks for.
-        **overrides: parameters given as keywords (as ``mesa.batch_run`` passes them); they take
-            precedence over ``parameters``.
+        **overrides: the model parameters below, as keywords (as ``mesa.batch_run`` passes them);
+            they take precedence over ``parameters``.
 
     Raises:
         ParameterError: before any work, for an unknown name or a bad value.
-        SimsolidarityError: for an unknown outcome name.
+        OutcomeError: for an unknown outcome name.
         CapacityError: before anything is allocated, for a model too large for the memory available
             (see :func:`estimate_memory`).
         RecommenderError: in a step, for a recommender that raises or returns unusable scores.
+
+    Attributes:
+        params: the validated parameters, read by the model's rules (``model.params.influence``).
+        parameters: the same as a plain dict by canonical name, as scenarios and manifests hold them.
     """
 
+    @parameters_as_keywords
     def __init__(
         self,
-        parameters: Mapping[str, Any] | None = None,
+        parameters: Mapping[str, Any] | Parameters | None = None,
         *,
         rng: Any = None,
         outcomes: Iterable[str] | None = None,
         **overrides: Any,
     ) -> None:
-        resolved = resolve_parameters({**(parameters or {}), **overrides})
+        params = Parameters.from_mapping(parameters, **overrides)
+        resolved = params.as_dict()
         collected = outcome_names(outcomes)
         check_memory(resolved, n_outcomes=len(collected))
         self._people_created = False
         super().__init__(rng=rng)
+        self.params: Parameters = params
         self.parameters: dict[str, Any] = resolved
-        self.n_people: int = resolved["n_people"]
-        self.n_virtual_groups: int = resolved["n_virtual_groups"]
-        self.recommender = RECOMMENDERS[resolved["recommender"]]
+        self.n_people: int = params.n_people
+        self.n_virtual_groups: int = params.n_virtual_groups
+        self.recommender = RECOMMENDERS[params.recommender]
 
         self._place_people()
         self._draw_traits()
@@ -218,8 +225,8 @@ class SolidarityModel(mesa.Model):
 
     def _place_people(self) -> None:
         """Put each person on a distinct grid cell and into the geographic group of its block."""
-        p = self.parameters
-        width, height, side = p["width"], p["height"], p["block_size"]
+        p = self.params
+        width, height, side = p.width, p.height, p.block_size
         cells = self.rng.choice(width * height, size=self.n_people, replace=False)
         #: (people, 2) grid cell (x, y) of each person.
         self.position = np.column_stack([cells % width, cells // width])
@@ -229,12 +236,12 @@ class SolidarityModel(mesa.Model):
         self.block = (self.position[:, 1] // side) * blocks_across + self.position[:, 0] // side
 
     def _draw_traits(self) -> None:
-        p, n, rng = self.parameters, self.n_people, self.rng
+        p, n, rng = self.params, self.n_people, self.rng
         #: (people, n_topics) interests on the simplex.
-        self.interests = rng.dirichlet(np.ones(p["n_topics"]), size=n)
+        self.interests = rng.dirichlet(np.ones(p.n_topics), size=n)
         #: (people,) opinion on the contested issue, uniform on [-1, 1] at the start.
         self.opinion = rng.uniform(-1.0, 1.0, size=n)
-        mean, concentration = p["isolation_mean"], p["isolation_concentration"]
+        mean, concentration = p.isolation_mean, p.isolation_concentration
         if 0.0 < mean < 1.0:
             isolation = rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
         else:  # the Beta distribution degenerates to a point mass at 0 or 1
@@ -242,7 +249,7 @@ class SolidarityModel(mesa.Model):
         #: (people,) isolation where the person lives, in [0, 1].
         self.isolation = isolation
         #: (people,) whether the person has online access.
-        self.online = rng.random(n) < p["online_share"]
+        self.online = rng.random(n) < p.online_share
         #: (people,) felt belonging, starting at the middle of the scale.
         self.belonging = np.full(n, 0.5)
         #: (people,) the quarter of people with the highest isolation.
@@ -254,8 +261,8 @@ class SolidarityModel(mesa.Model):
         The radius in effect is at most ``max(width, height) - 1``, which already reaches every
         cell: a larger one changes nothing and costs nothing (see :func:`neighbour_pairs`).
         """
-        p, n = self.parameters, self.n_people
-        pairs = neighbour_pairs(self.position, p["width"], p["height"], p["local_tie_radius"])
+        p, n = self.params, self.n_people
+        pairs = neighbour_pairs(self.position, p.width, p.height, p.local_tie_radius)
         chance = (1.0 - self.isolation[pairs[:, 0]]) * (1.0 - self.isolation[pairs[:, 1]])
         #: (ties, 2) local ties between grid neighbours.
         self.local_ties = pairs[self.rng.random(len(pairs)) < chance]
@@ -265,11 +272,11 @@ class SolidarityModel(mesa.Model):
         self.local_tie_distance = self._distance(self.local_ties)
 
     def _open_groups(self) -> None:
-        p, g = self.parameters, self.n_virtual_groups
+        p, g = self.params, self.n_virtual_groups
         #: (groups, n_topics) topic of each virtual group; follows its members' interests.
-        self.group_topic = self.rng.dirichlet(np.ones(p["n_topics"]), size=g) if g else np.empty((0, p["n_topics"]))
+        self.group_topic = self.rng.dirichlet(np.ones(p.n_topics), size=g) if g else np.empty((0, p.n_topics))
         #: (people, max_memberships) virtual group ids, valid ones first, -1 for a free slot.
-        self.memberships = np.full((self.n_people, p["max_memberships"]), -1, dtype=np.intp)
+        self.memberships = np.full((self.n_people, p.max_memberships), -1, dtype=np.intp)
         self._refresh_groups()
 
     def _clear_step_state(self) -> None:
@@ -366,8 +373,8 @@ class SolidarityModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _recommend(self) -> None:
-        p, n = self.parameters, self.n_people
-        self.active_online = self.online & (self.rng.random(n) < p["online_activity"])
+        p, n = self.params, self.n_people
+        self.active_online = self.online & (self.rng.random(n) < p.online_activity)
         self.offline_present = self.rng.random(n) >= self.isolation
         if self.n_virtual_groups == 0:
             return
@@ -378,33 +385,33 @@ class SolidarityModel(mesa.Model):
 
     def _show_and_join(self, people: np.ndarray) -> None:
         """Show ``people`` their best-scored groups and let them join those that match their interests."""
-        p, g = self.parameters, self.n_virtual_groups
-        scores = checked_scores(self.recommender, p["recommender"], self, people)
+        p, g = self.params, self.n_virtual_groups
+        scores = checked_scores(self.recommender, p.recommender, self, people)
         scores += SCORE_RESOLUTION * self.rng.random(scores.shape)
         held = self.memberships[people]
         row, slot = np.nonzero(held >= 0)
         scores[row, held[row, slot]] = -np.inf  # never show a group the person is already in
-        shown_count = min(p["n_recommendations"], g)
+        shown_count = min(p.n_recommendations, g)
         shown = np.argpartition(-scores, shown_count - 1, axis=1)[:, :shown_count]
         shown_scores = np.take_along_axis(scores, shown, axis=1)
         best_first = np.argsort(-shown_scores, axis=1, kind="stable")
         shown = np.take_along_axis(shown, best_first, axis=1)
         shown_scores = np.take_along_axis(shown_scores, best_first, axis=1)
         match = np.einsum("pk,pck->pc", _unit_rows(self.interests[people]), self._unit_topic[shown])
-        wants = np.isfinite(shown_scores) & (match >= p["join_threshold"])
+        wants = np.isfinite(shown_scores) & (match >= p.join_threshold)
         free = np.count_nonzero(held < 0, axis=1)
         joins = wants & (np.cumsum(wants, axis=1) <= free[:, None])
         merged = np.concatenate([held, np.where(joins, shown, -1)], axis=1)
         self.memberships[people] = _compact(merged)[:, : held.shape[1]]
 
     def _meet(self) -> None:
-        p, g = self.parameters, self.n_virtual_groups
+        p, g = self.params, self.n_virtual_groups
         # Every group in one id space: virtual groups 0..g-1, then geographic group g + block.
         virtual = np.where(self.active_online[:, None], self.memberships, -1)
         geographic = np.where(self.offline_present, g + self.block, -1)
         present = np.column_stack([geographic, virtual])
         pairs, online = [], []
-        for _ in range(p["meetings_per_step"]):
+        for _ in range(p.meetings_per_step):
             first, second, group = self._random_matching(present)
             self._influence(first, second)
             pairs.append(np.column_stack([first, second]))
@@ -459,10 +466,10 @@ class SolidarityModel(mesa.Model):
 
     def _influence(self, first: np.ndarray, second: np.ndarray) -> None:
         """Bounded confidence on disjoint pairs: both move by ``influence`` x difference if close enough."""
-        p = self.parameters
+        p = self.params
         difference = self.opinion[second] - self.opinion[first]
-        close = np.abs(difference) < p["confidence"]
-        step = p["influence"] * difference[close]
+        close = np.abs(difference) < p.confidence
+        step = p.influence * difference[close]
         self.opinion[first[close]] += step
         self.opinion[second[close]] -= step
 
@@ -507,34 +514,34 @@ class SolidarityModel(mesa.Model):
         person's contacts this step, so one deep contact meets a need that many shallow ones only
         approach.
         """
-        p, n = self.parameters, self.n_people
-        self.in_need = self.rng.random(n) < p["need_rate"]
+        p, n = self.params, self.n_people
+        self.in_need = self.rng.random(n) < p.need_rate
         online = self.meeting_online
         online_contacts = np.bincount(self.meeting_pairs[online].ravel(), minlength=n)
         offline_contacts = np.bincount(self.meeting_pairs[~online].ravel(), minlength=n) + self.local_degree
-        unmet_online = (1.0 - p["online_depth"]) ** online_contacts
-        unmet_offline = (1.0 - p["offline_depth"]) ** offline_contacts
+        unmet_online = (1.0 - p.online_depth) ** online_contacts
+        unmet_offline = (1.0 - p.offline_depth) ** offline_contacts
         self.support_online = np.where(self.in_need, 1.0 - unmet_online, 0.0)
         self.support_offline = np.where(self.in_need, 1.0 - unmet_offline, 0.0)
         self.support = np.where(self.in_need, 1.0 - unmet_online * unmet_offline, 0.0)
 
     def _update_belonging(self) -> None:
         """Belonging moves toward identification with attended groups combined with support received."""
-        p, x = self.parameters, self.opinion
+        p, x = self.params, self.opinion
         residents = np.bincount(self.block, minlength=self.n_blocks)
         block_opinion = np.bincount(self.block, weights=x, minlength=self.n_blocks) / np.maximum(residents, 1)
         offline = 1.0 - np.abs(x - block_opinion[self.block]) / 2.0
-        offline *= _depth_factor(p["offline_depth"], p["depth_need"])
+        offline *= _depth_factor(p.offline_depth, p.depth_need)
         offline = np.where(self.offline_present, offline, 0.0)
         online = np.zeros(self.n_people)
         if self.n_virtual_groups:
             attended = np.where(self.active_online[:, None], self.memberships, -1)
             closeness = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
             online = np.where(attended >= 0, closeness, 0.0).max(axis=1, initial=0.0)
-            online *= _depth_factor(p["online_depth"], p["depth_need"])
+            online *= _depth_factor(p.online_depth, p.depth_need)
         identification = np.maximum(offline, online)
         target = 1.0 - (1.0 - identification) * (1.0 - self.support)
-        self.belonging += p["belonging_rate"] * (target - self.belonging)
+        self.belonging += p.belonging_rate * (target - self.belonging)
 
     def _leave(self) -> None:
         """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``."""
@@ -542,7 +549,7 @@ class SolidarityModel(mesa.Model):
             return
         held = self.memberships >= 0
         distance = np.abs(self.opinion[:, None] - self.group_opinion[np.where(held, self.memberships, 0)])
-        leaving = held & (distance > self.parameters["leave_threshold"])
+        leaving = held & (distance > self.params.leave_threshold)
         rows = np.flatnonzero(leaving.any(axis=1))
         if rows.size:
             self.memberships[leaving] = -1
@@ -554,6 +561,12 @@ class SolidarityModel(mesa.Model):
     def outcomes(self) -> dict[str, float]:
         """Every outcome of the current state, by canonical name."""
         return measure(self)
+
+
+SolidarityModel.__doc__ += f"""
+    Model parameters (keyword-only, or by name in ``parameters``), in schema order:
+{describe_parameters(indent="        ")}
+"""
 
 
 # --- memory -------------------------------------------------------------------------------------

@@ -1,9 +1,17 @@
-"""Outcomes: one pure function on arrays per measure, and the table that wires them to a model.
+"""Outcomes: one pure function on arrays per measure, and the registry that wires them to a model.
 
 The functions take plain numpy arrays, so the vectorized model, the reference implementation,
 the runner and the browser app all measure with the same code. :data:`OUTCOMES` maps each
-canonical outcome name to a reporter that reads the arrays from any object with the attributes
-of :class:`ObservedState` (``SolidarityModel`` has them all).
+canonical outcome name to its :class:`Outcome`: a reporter that reads the arrays from any object
+with the attributes of :class:`ObservedState` (``SolidarityModel`` has them all), its meaning,
+and the run plots that draw it. A user adds an outcome with :func:`register_outcome`, without
+editing the package; a model built with ``outcomes=[...]`` naming it records it, and the run
+plots it names draw it::
+
+    @register_outcome("share_in_groups", meaning="share of people in a virtual group",
+                      family="structure", plots=("reach",), label="in a virtual group")
+    def share_in_groups(state):
+        return float((state.memberships >= 0).any(axis=1).mean())
 
 Measures that are undefined in a state (a mean over nobody, a correlation without variance)
 are ``nan``, never a made-up number.
@@ -11,14 +19,19 @@ are ``nan``, never a made-up number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 from scipy import stats
 
-from simsolidarity.errors import SimsolidarityError
+from simsolidarity.errors import SimsolidarityError, shown
+from simsolidarity.registry import check_registration
+
+if TYPE_CHECKING:
+    from simsolidarity.model.parameters import Parameters
 
 #: Esteban–Ray polarization: number of equal-width opinion bins on [-1, 1] and the exponent alpha.
 ESTEBAN_RAY_BINS = 20
@@ -195,7 +208,7 @@ def mean_tie_distance(contact_distance: np.ndarray) -> float:
 class ObservedState(Protocol):
     """What a model must expose to be measured; names are those of ``SolidarityModel``."""
 
-    parameters: dict[str, Any]
+    params: Parameters
     n_virtual_groups: int
     opinion: np.ndarray  # (people,) in [-1, 1]
     belonging: np.ndarray  # (people,) in [0, 1]
@@ -211,66 +224,222 @@ class ObservedState(Protocol):
     contact_distance: np.ndarray  # (contacts,) Euclidean grid distance of each of this step's contacts
 
 
+#: How an outcome is read off a state: ``report(state) -> float``.
+Report = Callable[[ObservedState], float]
+
+
+class OutcomeError(SimsolidarityError):
+    """An outcome cannot be registered, or an outcome name is not registered."""
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """A canonical outcome: its name, what it measures, and how to read it off a state."""
+    """A registered outcome: what it measures, how it is read off a state, and where it is drawn.
+
+    Attributes:
+        name: canonical name: a column of ``timeseries.csv`` and an entry of ``outputs.outcomes``.
+        meaning: one line saying what it measures.
+        report: reads the outcome off a state with the attributes of :class:`ObservedState`.
+        family: the part of the model's questions it belongs to (``polarization``, ``support``, ...).
+        plots: the run plots that draw it as a line against the step (see :func:`run_plot_names`).
+        label: its line's legend in those plots (``None``: its name).
+        line_order: where its line comes among the lines of a plot: lower first, equal ones in
+            the order of :data:`OUTCOMES`.
+    """
 
     name: str
     meaning: str
-    report: Callable[[ObservedState], float]
+    report: Report
     family: str
+    plots: tuple[str, ...] = ()
+    label: str | None = None
+    line_order: int = 0
+
+    def __post_init__(self) -> None:
+        if self.label is None:
+            object.__setattr__(self, "label", self.name)  # frozen: the default is filled in once
 
 
-def _outcome(name: str, family: str, meaning: str, report: Callable[[Any], float]) -> Outcome:
-    return Outcome(name, meaning, report, family)
+#: Every registered outcome, by canonical name: the built-in ones, then those added with
+#: :func:`register_outcome`, in the order they were first registered (the order of the columns of
+#: a time series).
+OUTCOMES: dict[str, Outcome] = {}
+
+#: The run plot that draws no outcome: the opinion histograms at the start and at the end of a run.
+OPINIONS_PLOT = "opinions"
+#: The column of a time series that holds the step: no outcome can take its name.
+STEP_COLUMN = "step"
+
+
+def _check_name(name: Any, what: str) -> None:
+    # an outcome or plot name names a column, a YAML entry and a file: letters, digits and _
+    if not isinstance(name, str) or not name.isidentifier():
+        raise OutcomeError(f"{what} must be a name of letters, digits and _ (not starting with a digit), "
+                           f"not {shown(name)}")
+
+
+def _check_text(value: Any, what: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise OutcomeError(f"{what} must be a non-empty text, not {shown(value)}")
+
+
+def _checked_plots(name: str, plots: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(plots, str):
+        raise OutcomeError(f"plots of outcome {name!r} must be a sequence of plot names, not the text {plots!r} "
+                           f"(write plots=({plots!r},))")
+    try:
+        chosen = tuple(plots)
+    except TypeError:
+        raise OutcomeError(f"plots of outcome {name!r} must be a sequence of plot names, not {shown(plots)}") from None
+    for plot in chosen:
+        _check_name(plot, f"a plot name of outcome {name!r}")
+        if plot == OPINIONS_PLOT:
+            raise OutcomeError(f"outcome {name!r} cannot be drawn in {OPINIONS_PLOT!r}: it shows opinion histograms")
+    return tuple(dict.fromkeys(chosen))
+
+
+def _register(name: str, report: Report, meaning: str, family: str, plots: Iterable[str], label: str | None,
+              line_order: int, replace: bool) -> None:
+    if not callable(report):
+        raise OutcomeError(f"outcome {name!r} must be read by a function report(state) -> float, not {shown(report)}")
+    _check_text(meaning, f"the meaning of outcome {name!r}")
+    _check_text(family, f"the family of outcome {name!r}")
+    if label is not None:
+        _check_text(label, f"the label of outcome {name!r}")
+    if isinstance(line_order, bool) or not isinstance(line_order, int):
+        raise OutcomeError(f"the line_order of outcome {name!r} must be an integer, not {shown(line_order)}")
+    chosen_plots = _checked_plots(name, plots)
+    taken = OUTCOMES.get(name)
+    # the function decides: a cell run again with a new meaning or label still replaces its outcome
+    check_registration(name, report, None if taken is None else taken.report, built_in=name in BUILT_IN_OUTCOMES,
+                       kind="outcome", replace=replace, error=OutcomeError)
+    OUTCOMES[name] = Outcome(name, meaning, report, family, chosen_plots, label, line_order)
+
+
+@overload
+def register_outcome(
+    name: str, report: None = None, *, meaning: str, family: str, plots: Iterable[str] = (),
+    label: str | None = None, line_order: int = 0, replace: bool = False,
+) -> Callable[[Report], Report]: ...
+
+
+@overload
+def register_outcome(
+    name: str, report: Report, *, meaning: str, family: str, plots: Iterable[str] = (),
+    label: str | None = None, line_order: int = 0, replace: bool = False,
+) -> Report: ...
+
+
+def register_outcome(
+    name: str,
+    report: Report | None = None,
+    *,
+    meaning: str,
+    family: str,
+    plots: Iterable[str] = (),
+    label: str | None = None,
+    line_order: int = 0,
+    replace: bool = False,
+) -> Report | Callable[[Report], Report]:
+    """Register ``report`` as the outcome ``name``; without ``report``, a decorator that registers the function.
+
+    Args:
+        name: the outcome's canonical name: letters, digits and ``_``, not ``step``.
+        report: ``report(state) -> float``, reading the state of a model (the attributes of
+            :class:`ObservedState`, or any other of the model's).
+        meaning: one line saying what the outcome measures (shown by ``simsolidarity list``).
+        family: the part of the model's questions it belongs to, e.g. ``"support"``.
+        plots: the run plots that draw it as a line against the step: built-in ones
+            (``polarization``, ``echo_chamber``, ``support``, ``belonging``, ``structure``) or a new
+            name, which makes a plot of its own.
+        label: its line's legend in those plots (default: its name).
+        line_order: where its line comes among the lines of a plot: lower first, equal ones in
+            the order of :data:`OUTCOMES` (a new outcome's line comes last).
+        replace: allow taking a name already registered to another function, a built-in
+            outcome's included; a replaced outcome keeps its place in :data:`OUTCOMES`.
+
+    Registering the same definition again under its name (same module and qualified name, as when
+    a notebook cell or a plugin module runs again) replaces it without ``replace``.
+
+    Returns:
+        ``report`` (or, without it, a decorator that registers and returns the function).
+
+    Raises:
+        OutcomeError: for a bad name (or ``step``), something that is not callable, an empty
+            meaning, family or label, a bad plot name (``opinions`` included: it draws no outcome),
+            and, without ``replace``, a name taken by a built-in outcome or by another function.
+    """
+    _check_name(name, "an outcome's name")
+    if name == STEP_COLUMN:
+        raise OutcomeError(f"an outcome cannot be named {STEP_COLUMN!r}: the time series' step column has that name")
+
+    def decorate(function: Report) -> Report:
+        _register(name, function, meaning, family, plots, label, line_order, replace)
+        return function
+
+    return decorate if report is None else decorate(report)
 
 
 def _in_need_isolated(s: ObservedState) -> np.ndarray:
     return s.in_need & s.most_isolated
 
 
-#: Every outcome, by canonical name, collected each step.
-OUTCOMES: dict[str, Outcome] = {
-    o.name: o
-    for o in [
-        _outcome("opinion_variance", "polarization", "variance of opinions",
-                 lambda s: opinion_variance(s.opinion)),
-        _outcome("bimodality", "polarization", "Pfister's bimodality coefficient of opinions",
-                 lambda s: bimodality(s.opinion)),
-        _outcome("esteban_ray", "polarization", "Esteban-Ray polarization (20 bins, alpha 1.6)",
-                 lambda s: esteban_ray(s.opinion)),
-        _outcome("opinion_clusters", "polarization", "major opinion clusters (>= 1% of people)",
-                 lambda s: opinion_clusters(s.opinion)),
-        _outcome("echo_chamber_index", "echo chamber",
-                 "correlation of own opinion with mean opinion met",
-                 lambda s: echo_chamber_index(s.opinion, s.exposure_mean)),
-        _outcome("exposure_diversity", "echo chamber", "mean spread of the opinions a person met",
-                 lambda s: exposure_diversity(s.exposure_spread)),
-        _outcome("support_received", "support", "mean support received by people in need",
-                 lambda s: support_received(s.in_need, s.support)),
-        _outcome("support_online", "support", "mean support through online contacts, people in need",
-                 lambda s: support_received(s.in_need, s.support_online)),
-        _outcome("support_offline", "support", "mean support through face-to-face contacts, people in need",
-                 lambda s: support_received(s.in_need, s.support_offline)),
-        _outcome("unmet_need_share", "support", "share of people in need whose support fell short",
-                 lambda s: unmet_need_share(s.in_need, s.support, s.parameters["depth_need"])),
-        _outcome("support_isolated", "support", "mean support received, most isolated quartile in need",
-                 lambda s: support_received(_in_need_isolated(s), s.support)),
-        _outcome("belonging", "belonging", "mean belonging", lambda s: mean_of(s.belonging)),
-        _outcome("belonging_isolated", "belonging", "mean belonging of the most isolated quartile",
-                 lambda s: mean_of(s.belonging, s.most_isolated)),
-        _outcome("active_virtual_groups", "structure", "virtual groups with two or more members",
-                 lambda s: active_virtual_groups(group_sizes(s.memberships, s.n_virtual_groups))),
-        _outcome("group_size_gini", "structure", "Gini coefficient of virtual group sizes",
-                 lambda s: gini(group_sizes(s.memberships, s.n_virtual_groups))),
-        _outcome("group_opinion_spread", "structure", "mean spread of opinions inside a virtual group",
-                 lambda s: group_opinion_spread(s.memberships, s.opinion, s.n_virtual_groups)),
-        _outcome("share_ties_online", "structure", "share of this step's contacts that were online",
-                 lambda s: share_ties_online(s.contact_online)),
-        _outcome("mean_tie_distance", "structure", "mean grid distance of this step's contacts (reach)",
-                 lambda s: mean_tie_distance(s.contact_distance)),
-    ]
-}
+#: The built-in outcomes, by name, filled in below; replacing one takes ``replace=True``.
+BUILT_IN_OUTCOMES: Mapping[str, Outcome] = MappingProxyType({})
+
+# The built-in outcomes: the order of the time series' columns. In a plot, the headline measure
+# (Esteban-Ray polarization) comes first and the share of needs unmet, not a level of support, last.
+register_outcome("opinion_variance", lambda s: opinion_variance(s.opinion), family="polarization",
+                 meaning="variance of opinions", plots=("polarization",), label="opinion variance")
+register_outcome("bimodality", lambda s: bimodality(s.opinion), family="polarization",
+                 meaning="Pfister's bimodality coefficient of opinions", plots=("polarization",),
+                 label="bimodality coefficient")
+register_outcome("esteban_ray", lambda s: esteban_ray(s.opinion), family="polarization",
+                 meaning="Esteban-Ray polarization (20 bins, alpha 1.6)", plots=("polarization",),
+                 label="Esteban-Ray polarization", line_order=-1)
+register_outcome("opinion_clusters", lambda s: opinion_clusters(s.opinion), family="polarization",
+                 meaning="major opinion clusters (>= 1% of people)")
+register_outcome("echo_chamber_index", lambda s: echo_chamber_index(s.opinion, s.exposure_mean),
+                 family="echo chamber", meaning="correlation of own opinion with mean opinion met",
+                 plots=("echo_chamber",), label="echo-chamber index")
+register_outcome("exposure_diversity", lambda s: exposure_diversity(s.exposure_spread), family="echo chamber",
+                 meaning="mean spread of the opinions a person met", plots=("echo_chamber",),
+                 label="exposure diversity (std)")
+register_outcome("support_received", lambda s: support_received(s.in_need, s.support), family="support",
+                 meaning="mean support received by people in need", plots=("support",), label="support received")
+register_outcome("support_online", lambda s: support_received(s.in_need, s.support_online), family="support",
+                 meaning="mean support through online contacts, people in need", plots=("support",),
+                 label="through online ties")
+register_outcome("support_offline", lambda s: support_received(s.in_need, s.support_offline), family="support",
+                 meaning="mean support through face-to-face contacts, people in need", plots=("support",),
+                 label="through face-to-face ties")
+register_outcome("unmet_need_share", lambda s: unmet_need_share(s.in_need, s.support, s.params.depth_need),
+                 family="support", meaning="share of people in need whose support fell short",
+                 plots=("support",), label="share of needs unmet", line_order=1)
+register_outcome("support_isolated", lambda s: support_received(_in_need_isolated(s), s.support),
+                 family="support", meaning="mean support received, most isolated quartile in need",
+                 plots=("support",), label="received, most isolated quartile")
+register_outcome("belonging", lambda s: mean_of(s.belonging), family="belonging", meaning="mean belonging",
+                 plots=("belonging",), label="everyone")
+register_outcome("belonging_isolated", lambda s: mean_of(s.belonging, s.most_isolated), family="belonging",
+                 meaning="mean belonging of the most isolated quartile", plots=("belonging",),
+                 label="most isolated quartile")
+register_outcome("active_virtual_groups",
+                 lambda s: active_virtual_groups(group_sizes(s.memberships, s.n_virtual_groups)),
+                 family="structure", meaning="virtual groups with two or more members")
+register_outcome("group_size_gini", lambda s: gini(group_sizes(s.memberships, s.n_virtual_groups)),
+                 family="structure", meaning="Gini coefficient of virtual group sizes", plots=("structure",),
+                 label="Gini of group sizes")
+register_outcome("group_opinion_spread",
+                 lambda s: group_opinion_spread(s.memberships, s.opinion, s.n_virtual_groups),
+                 family="structure", meaning="mean spread of opinions inside a virtual group")
+register_outcome("share_ties_online", lambda s: share_ties_online(s.contact_online), family="structure",
+                 meaning="share of this step's contacts that were online", plots=("structure",),
+                 label="share of contacts online")
+register_outcome("mean_tie_distance", lambda s: mean_tie_distance(s.contact_distance), family="structure",
+                 meaning="mean grid distance of this step's contacts (reach)")
+
+BUILT_IN_OUTCOMES = MappingProxyType(dict(OUTCOMES))
 
 
 def outcome_names(names: Iterable[str] | None) -> list[str]:
@@ -278,10 +447,25 @@ def outcome_names(names: Iterable[str] | None) -> list[str]:
     chosen = list(OUTCOMES if names is None else names)
     for name in chosen:
         if name not in OUTCOMES:
-            raise SimsolidarityError(f"unknown outcome {name!r}; known: {', '.join(OUTCOMES)}")
+            raise OutcomeError(f"unknown outcome {name!r}; known: {', '.join(OUTCOMES)}")
     return chosen
 
 
 def measure(state: ObservedState, names: list[str] | None = None) -> dict[str, float]:
     """Every outcome (or those named) of ``state`` as ``{name: value}``."""
-    return {name: OUTCOMES[name].report(state) for name in (names or OUTCOMES)}
+    return {name: OUTCOMES[name].report(state) for name in (OUTCOMES if names is None else names)}
+
+
+def run_plot_names() -> tuple[str, ...]:
+    """The plots a run can draw: those the registered outcomes name, in order of first mention, then ``opinions``."""
+    named = dict.fromkeys(plot for outcome in OUTCOMES.values() for plot in outcome.plots)
+    return (*named, OPINIONS_PLOT)
+
+
+def plot_outcomes(plot: str) -> tuple[str, ...]:
+    """The outcomes that run plot ``plot`` draws, in the order of its lines (none for ``opinions`` or an unknown plot).
+
+    Ordered by each outcome's ``line_order``, equal ones in the order of :data:`OUTCOMES`.
+    """
+    members = [outcome for outcome in OUTCOMES.values() if plot in outcome.plots]
+    return tuple(outcome.name for outcome in sorted(members, key=lambda outcome: outcome.line_order))

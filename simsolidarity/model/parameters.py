@@ -1,18 +1,23 @@
 """The parameter schema: the one place where the model's parameters are defined.
 
 Each :class:`Parameter` carries its canonical name, type, range, default and one line of meaning.
-The model validates against it (:func:`resolve_parameters`); the scenario loader, the sweep runner,
-the browser app and the documentation read the same :data:`PARAMETERS`.
+From the schema come :class:`Parameters`, the typed and frozen object the models read their
+parameters from, and the keyword arguments that the models' signatures show
+(:func:`parameters_as_keywords`). Every value is validated by the schema, once, when a
+:class:`Parameters` is built (:func:`resolve_parameters` builds one too); the scenario loader, the
+sweep runner, the browser app and the documentation read the same :data:`PARAMETERS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import inspect
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from simsolidarity.errors import SHOWN_LENGTH, ParameterError
 
@@ -180,20 +185,117 @@ def check_joint(resolved: Mapping[str, Any]) -> None:
         )
 
 
+def describe_parameters(indent: str = "") -> str:
+    """One line per parameter, in schema order: ``name (type and range; default value): meaning``.
+
+    Args:
+        indent: put before each line (for a docstring's section).
+    """
+    lines = []
+    for p in PARAMETERS.values():
+        accepted = f"float in {p.range_text}" if p.type is float else p.range_text
+        lines.append(f"{indent}{p.name} ({accepted}; default {p.default!r}): {p.meaning}")
+    return "\n".join(lines)
+
+
+def _validate_fields(self: Parameters) -> None:
+    """Check each field through the schema and keep the converted value, then the joint rules."""
+    for name, parameter in PARAMETERS.items():
+        # the object is frozen: a conversion (an int given for a float) is stored past the guard
+        object.__setattr__(self, name, parameter.validate(getattr(self, name)))
+    check_joint(self.as_dict())
+
+
+def _as_dict(self: Parameters) -> dict[str, Any]:
+    """The parameters as a plain dict by canonical name, in schema order (as :func:`resolve_parameters` gives)."""
+    return {name: getattr(self, name) for name in PARAMETERS}
+
+
+def _from_mapping(cls: type[Parameters], given: Mapping[str, Any] | Parameters | None = None,
+                  /, **overrides: Any) -> Parameters:
+    """The parameters of ``given`` with ``overrides`` applied, the others at their defaults.
+
+    Args:
+        given: parameters by canonical name (a mapping, as read from a scenario file), or a
+            :class:`Parameters`.
+        **overrides: parameters by canonical name; they win over ``given``.
+
+    Raises:
+        ParameterError: for a name that is not a parameter (suggesting the nearest one), and for
+            any bad value, as :class:`Parameters` does.
+    """
+    base = given.as_dict() if isinstance(given, cls) else dict(given or {})
+    merged = {**base, **overrides}
+    for name in merged:
+        if name not in PARAMETERS:
+            raise unknown_parameter_error(name)
+    return cls(**merged)
+
+
+def _parameters_doc() -> str:
+    return f"""The model's parameters as one typed, frozen object: one field per entry of :data:`PARAMETERS`.
+
+    Generated from the schema, in its order, each field with the parameter's type and default.
+    Building one validates every value through the schema and keeps it converted to its type
+    (``Parameters(confidence=1).confidence`` is ``1.0``); a bad value raises
+    :class:`~simsolidarity.errors.ParameterError` naming the parameter, the value and what was
+    expected, as :func:`resolve_parameters` does. A keyword that is not a parameter is a
+    ``TypeError``, as for any function; :meth:`from_mapping` builds one from a mapping and
+    raises ``ParameterError`` for an unknown name, with the nearest canonical one.
+    ``dataclasses.replace(parameters, influence=0.1)`` gives a validated copy, and
+    :meth:`as_dict` the plain dict a scenario or manifest holds.
+
+    Attributes:
+{describe_parameters(indent="        ")}
+"""
+
+
+Parameters = dataclasses.make_dataclass(
+    "Parameters",
+    [(name, p.type, dataclasses.field(default=p.default)) for name, p in PARAMETERS.items()],
+    namespace={
+        "__doc__": _parameters_doc(),
+        "__post_init__": _validate_fields,
+        "as_dict": _as_dict,
+        "from_mapping": classmethod(_from_mapping),
+    },
+    frozen=True,
+    slots=True,
+    module=__name__,
+)
+
+
 def resolve_parameters(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Validate ``given`` against the schema and fill in defaults.
+    """Validate ``given`` against the schema and fill in defaults: ``Parameters.from_mapping(given).as_dict()``.
 
     Raises :class:`ParameterError` naming the parameter, the value and what was expected for an
     unknown name, a wrong type, a value out of range, an unknown recommender, or a grid with fewer
     cells than people.
     """
-    given = dict(given or {})
-    for name in given:
-        if name not in PARAMETERS:
-            raise unknown_parameter_error(name)
-    resolved = {name: p.validate(given.get(name, p.default)) for name, p in PARAMETERS.items()}
-    check_joint(resolved)
-    return resolved
+    return Parameters.from_mapping(given).as_dict()
+
+
+_Init = TypeVar("_Init", bound=Callable[..., None])
+
+
+def parameters_as_keywords(init: _Init) -> _Init:
+    """Show the schema's parameters in the signature of a model's ``__init__``.
+
+    ``init`` is declared ``(self, parameters=None, *, ..., **overrides)``; its signature (what
+    ``help()``, an IDE and ``inspect.signature`` show) gets one keyword-only argument per
+    parameter, with its default and type, in schema order, in place of ``**overrides``. The
+    function itself is unchanged: it still takes the parameters through ``**overrides``. Binding
+    the signature to a misspelled keyword raises ``TypeError``, and Mesa's browser app, which
+    reads the signature, sees a model without ``**kwargs``.
+    """
+    declared = inspect.signature(init, eval_str=True)
+    kept = [p for p in declared.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    keywords = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=p.default, annotation=p.type)
+        for name, p in PARAMETERS.items()
+    ]
+    init.__signature__ = declared.replace(parameters=[*kept, *keywords])
+    return init
 
 
 def resolve_changes(resolved: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

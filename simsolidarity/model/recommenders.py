@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsolidarity.errors import RecommenderError, shown
+from simsolidarity.registry import check_registration
 
 if TYPE_CHECKING:
     from simsolidarity.model.model import SolidarityModel
@@ -41,6 +42,8 @@ Recommender = Callable[["SolidarityModel", np.ndarray], np.ndarray]
 
 #: The registered recommenders by name.
 RECOMMENDERS: dict[str, Recommender] = {}
+#: The built-in ones (empty until they are registered below); replacing one takes ``replace=True``.
+BUILT_IN_RECOMMENDERS: Mapping[str, Recommender] = MappingProxyType({})
 
 #: Upper bounds on the parameters of the small model that :func:`probe_recommender` builds.
 PROBE_LIMITS = {
@@ -52,19 +55,6 @@ PROBE_LIMITS = {
     "max_memberships": 50,
     "meetings_per_step": 2,  # the probe does not step; the model's memory check counts the meetings
 }
-
-
-def _same_definition(first: Recommender, second: Recommender) -> bool:
-    """Whether two functions are one definition run twice (a notebook cell or a module run again)."""
-    return all(
-        getattr(first, attribute, None) is not None
-        and getattr(first, attribute, None) == getattr(second, attribute, None)
-        for attribute in ("__module__", "__qualname__")
-    )
-
-
-def _full_name(function: Recommender) -> str:
-    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', shown(function))}"
 
 
 def register_recommender(name: str, *, replace: bool = False) -> Callable[[Recommender], Recommender]:
@@ -83,20 +73,15 @@ def register_recommender(name: str, *, replace: bool = False) -> Callable[[Recom
             callable, and, without ``replace``, for a name taken by a built-in recommender or by
             another function.
     """
-    if not isinstance(name, str) or not name.strip():
-        raise RecommenderError(f"a recommender's name must be a non-empty string, not {shown(name)}")
+    check_registration(name, None, None, built_in=False, kind="recommender", replace=replace, error=RecommenderError)
 
     def decorate(function: Recommender) -> Recommender:
         if not callable(function):
             raise RecommenderError(
                 f"recommender {name!r} must be a function score(model, people), not {shown(function)}"
             )
-        taken = RECOMMENDERS.get(name)
-        if taken is not None and taken is not function and not replace and not _same_definition(taken, function):
-            owner = "a built-in recommender" if name in BUILT_IN_RECOMMENDERS else f"taken by {_full_name(taken)}"
-            raise RecommenderError(
-                f"recommender name {name!r} is {owner}: choose another name, or pass replace=True to replace it"
-            )
+        check_registration(name, function, RECOMMENDERS.get(name), built_in=name in BUILT_IN_RECOMMENDERS,
+                           kind="recommender", replace=replace, error=RecommenderError)
         RECOMMENDERS[name] = function
         return function
 
@@ -265,7 +250,7 @@ def hybrid_groups(model: SolidarityModel, people: np.ndarray) -> np.ndarray:
 
 
 #: The recommenders this module defines, by name: replacing one takes ``replace=True``.
-BUILT_IN_RECOMMENDERS: Mapping[str, Recommender] = MappingProxyType(dict(RECOMMENDERS))
+BUILT_IN_RECOMMENDERS = MappingProxyType(dict(RECOMMENDERS))
 #: The built-in recommenders that read ``model.group_members_by_block()``, a (groups x blocks) table.
 _READING_BLOCKS = frozenset({"local"})
 

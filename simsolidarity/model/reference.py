@@ -48,7 +48,7 @@ import numpy as np
 
 from simsolidarity.errors import ParameterError
 from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
-from simsolidarity.model.parameters import resolve_parameters
+from simsolidarity.model.parameters import Parameters, describe_parameters, parameters_as_keywords
 
 
 def _unit(vector: Sequence[float] | np.ndarray) -> tuple[float, ...]:
@@ -200,7 +200,7 @@ def _random_score(model: ReferenceModel, person: ReferencePerson, group: Referen
 
 def _similarity_score(model: ReferenceModel, person: ReferencePerson, group: ReferenceGroup) -> float:
     """Groups like the person: interest match and opinion similarity, mixed by ``homophily``."""
-    homophily = model.parameters["homophily"]
+    homophily = model.params.homophily
     return (1.0 - homophily) * person.interest_match(group) + homophily * person.opinion_similarity(group)
 
 
@@ -212,7 +212,7 @@ def _popularity_score(model: ReferenceModel, person: ReferencePerson, group: Ref
 
 def _bridging_score(model: ReferenceModel, person: ReferencePerson, group: ReferenceGroup) -> float:
     """Shared interests, different opinions: interest match and opinion difference, mixed by ``diversity_weight``."""
-    weight = model.parameters["diversity_weight"]
+    weight = model.params.diversity_weight
     return (1.0 - weight) * person.interest_match(group) + weight * (1.0 - person.opinion_similarity(group))
 
 
@@ -223,7 +223,7 @@ def _local_score(model: ReferenceModel, person: ReferencePerson, group: Referenc
 
 def _hybrid_score(model: ReferenceModel, person: ReferencePerson, group: ReferenceGroup) -> float:
     """``similarity`` and ``bridging`` mixed by ``diversity_weight``."""
-    weight = model.parameters["diversity_weight"]
+    weight = model.params.diversity_weight
     return (1.0 - weight) * _similarity_score(model, person, group) + weight * _bridging_score(model, person, group)
 
 
@@ -247,19 +247,21 @@ class ReferenceModel:
     """The model's rules with one Python object per person and per group.
 
     Args:
-        parameters: model parameters by canonical name; any left out take their defaults.
+        parameters: model parameters by canonical name, or a
+            :class:`~simsolidarity.model.parameters.Parameters`; any left out take their defaults.
         rng: seed or ``numpy.random.Generator``; the same parameters and seed give the same run.
         outcomes: names of the outcomes recorded in ``history`` each step (default: all), so that a
             run pays only for the measures it asks for.
-        **overrides: parameters given as keywords; they take precedence over ``parameters``.
+        **overrides: the model parameters below, as keywords; they take precedence over ``parameters``.
 
     Raises:
         ParameterError: for an unknown name or a bad value, and for a recommender that the
             reference does not implement (only the built-in ones are).
-        SimsolidarityError: for an unknown outcome name.
+        OutcomeError: for an unknown outcome name.
 
     Attributes:
-        parameters: the validated parameters.
+        params: the validated parameters, read by the rules (``model.params.influence``).
+        parameters: the same as a plain dict by canonical name.
         rng: the one source of randomness.
         steps: steps taken so far.
         people: every person, by index.
@@ -270,16 +272,18 @@ class ReferenceModel:
         history: one record per step, step 0 included: ``{"step": ..., outcome: value, ...}``.
     """
 
+    @parameters_as_keywords
     def __init__(
         self,
-        parameters: Mapping[str, Any] | None = None,
+        parameters: Mapping[str, Any] | Parameters | None = None,
         *,
         rng: Any = None,
         outcomes: Iterable[str] | None = None,
         **overrides: Any,
     ) -> None:
-        self.parameters: dict[str, Any] = resolve_parameters({**(parameters or {}), **overrides})
-        recommender = self.parameters["recommender"]
+        self.params: Parameters = Parameters.from_mapping(parameters, **overrides)
+        self.parameters: dict[str, Any] = self.params.as_dict()
+        recommender = self.params.recommender
         if recommender not in REFERENCE_SCORES:
             implemented = ", ".join(REFERENCE_SCORES)
             raise ParameterError(
@@ -289,8 +293,8 @@ class ReferenceModel:
         self.score: Score = REFERENCE_SCORES[recommender]
         self.rng = np.random.default_rng(rng)
         self.steps = 0
-        self.n_people: int = self.parameters["n_people"]
-        self.n_virtual_groups: int = self.parameters["n_virtual_groups"]
+        self.n_people: int = self.params.n_people
+        self.n_virtual_groups: int = self.params.n_virtual_groups
 
         self._make_blocks_and_people()
         self._tie_neighbours()
@@ -303,23 +307,23 @@ class ReferenceModel:
 
     def _make_blocks_and_people(self) -> None:
         """Blocks of ``block_size`` cells; people on distinct random cells, with their traits."""
-        p, rng = self.parameters, self.rng
-        width, height, side = p["width"], p["height"], p["block_size"]
+        p, rng = self.params, self.rng
+        width, height, side = p.width, p.height, p.block_size
         blocks_across, blocks_down = math.ceil(width / side), math.ceil(height / side)
         self.blocks = [ReferenceGroup(b, virtual=False) for b in range(blocks_across * blocks_down)]
         cells = rng.choice(width * height, size=self.n_people, replace=False)
-        mean, concentration = p["isolation_mean"], p["isolation_concentration"]
+        mean, concentration = p.isolation_mean, p.isolation_concentration
         self.people: list[ReferencePerson] = []
         for index, cell in enumerate(cells):
             x, y = int(cell) % width, int(cell) // width
             block = self.blocks[(y // side) * blocks_across + x // side]
-            interests = rng.dirichlet(np.ones(p["n_topics"]))
+            interests = rng.dirichlet(np.ones(p.n_topics))
             opinion = float(rng.uniform(-1.0, 1.0))
             if mean in (0.0, 1.0):  # Beta(0, c) and Beta(c, 0) are point masses at 0 and 1
                 isolation = mean
             else:
                 isolation = float(rng.beta(mean * concentration, (1.0 - mean) * concentration))
-            online = bool(rng.random() < p["online_share"])
+            online = bool(rng.random() < p.online_share)
             person = ReferencePerson(index, (x, y), block, interests, opinion, isolation, online)
             block.members.append(person)
             self.people.append(person)
@@ -332,8 +336,8 @@ class ReferenceModel:
         The radius in effect is at most ``max(width, height) - 1``, as in the vectorized model: a
         larger one reaches no other cell.
         """
-        p = self.parameters
-        radius = min(p["local_tie_radius"], max(p["width"], p["height"]) - 1)
+        p = self.params
+        radius = min(p.local_tie_radius, max(p.width, p.height) - 1)
         by_cell = {person.position: person for person in self.people}
         self.local_ties: list[tuple[ReferencePerson, ReferencePerson]] = []
         for person in self.people:
@@ -350,7 +354,7 @@ class ReferenceModel:
 
     def _open_virtual_groups(self) -> None:
         """Virtual groups, empty, each with a random topic on the interest simplex."""
-        topics = self.parameters["n_topics"]
+        topics = self.params.n_topics
         self.virtual_groups = [
             ReferenceGroup(g, virtual=True, topic=self.rng.dirichlet(np.ones(topics)))
             for g in range(self.n_virtual_groups)
@@ -376,16 +380,16 @@ class ReferenceModel:
 
     def _recommend_and_join(self) -> None:
         """Who is active online and who takes part offline; active people with a free slot are shown groups and join."""
-        p, rng = self.parameters, self.rng
+        p, rng = self.params, self.rng
         for person in self.people:
-            person.active_online = person.online and rng.random() < p["online_activity"]
+            person.active_online = person.online and rng.random() < p.online_activity
             person.offline_present = rng.random() < 1.0 - person.isolation
         for person in self.people:
-            if person.active_online and len(person.groups) < p["max_memberships"]:
+            if person.active_online and len(person.groups) < p.max_memberships:
                 for group in self.recommend(person):
                     if (
-                        len(person.groups) < p["max_memberships"]
-                        and person.interest_match(group) >= p["join_threshold"]
+                        len(person.groups) < p.max_memberships
+                        and person.interest_match(group) >= p.join_threshold
                     ):
                         person.groups.append(group)
                         group.members.append(person)
@@ -396,11 +400,11 @@ class ReferenceModel:
         shuffled = [candidates[i] for i in self.rng.permutation(len(candidates))]
         scored = [(self.score(self, person, group), group) for group in shuffled]
         scored.sort(key=lambda pair: pair[0], reverse=True)  # a stable sort keeps tied groups shuffled
-        return [group for _, group in scored[: self.parameters["n_recommendations"]]]
+        return [group for _, group in scored[: self.params.n_recommendations]]
 
     def _meet(self) -> None:
         """Meeting rounds in the groups people are present in, with bounded-confidence influence; then exposure."""
-        p, rng = self.parameters, self.rng
+        p, rng = self.params, self.rng
         for group in self.blocks + self.virtual_groups:
             group.present = []
         for person in self.people:
@@ -409,7 +413,7 @@ class ReferenceModel:
             for group in person.present_in:
                 group.present.append(person)
         self.contacts = []
-        for _ in range(p["meetings_per_step"]):
+        for _ in range(p.meetings_per_step):
             attendees: dict[ReferenceGroup, list[ReferencePerson]] = defaultdict(list)
             for person in self.people:
                 if person.present_in:  # one of the person's present groups, each equally likely
@@ -429,9 +433,9 @@ class ReferenceModel:
     def _influence(self, a: ReferencePerson, b: ReferencePerson) -> None:
         """Bounded confidence: if closer than ``confidence``, both move toward each other by ``influence`` x gap."""
         gap = b.opinion - a.opinion
-        if abs(gap) < self.parameters["confidence"]:
-            a.opinion += self.parameters["influence"] * gap
-            b.opinion -= self.parameters["influence"] * gap
+        if abs(gap) < self.params.confidence:
+            a.opinion += self.params.influence * gap
+            b.opinion -= self.params.influence * gap
 
     @staticmethod
     def _expose(person: ReferencePerson) -> None:
@@ -446,24 +450,24 @@ class ReferenceModel:
 
     def _support(self) -> None:
         """A need event with chance ``need_rate``; each contact meets it with the chance of its depth."""
-        p = self.parameters
+        p = self.params
         for person in self.people:
-            person.in_need = bool(self.rng.random() < p["need_rate"])
+            person.in_need = bool(self.rng.random() < p.need_rate)
             if not person.in_need:
                 person.support = person.support_online = person.support_offline = 0.0
                 continue
             offline_contacts = len(person.offline_partners) + len(person.neighbours)
-            unmet_online = (1.0 - p["online_depth"]) ** len(person.online_partners)
-            unmet_offline = (1.0 - p["offline_depth"]) ** offline_contacts
+            unmet_online = (1.0 - p.online_depth) ** len(person.online_partners)
+            unmet_offline = (1.0 - p.offline_depth) ** offline_contacts
             person.support_online = 1.0 - unmet_online
             person.support_offline = 1.0 - unmet_offline
             person.support = 1.0 - unmet_online * unmet_offline
 
     def _update_belonging(self) -> None:
         """Belonging moves toward identification with the groups taken part in, combined with support."""
-        p = self.parameters
-        offline_factor = depth_factor(p["offline_depth"], p["depth_need"])
-        online_factor = depth_factor(p["online_depth"], p["depth_need"])
+        p = self.params
+        offline_factor = depth_factor(p.offline_depth, p.depth_need)
+        online_factor = depth_factor(p.online_depth, p.depth_need)
         block_opinion = {block.index: block.resident_mean_opinion() for block in self.blocks}
         for person in self.people:
             offline = online = 0.0
@@ -473,11 +477,11 @@ class ReferenceModel:
                 online = max(person.opinion_similarity(group) for group in person.groups) * online_factor
             identification = max(offline, online)
             target = 1.0 - (1.0 - identification) * (1.0 - person.support)
-            person.belonging += p["belonging_rate"] * (target - person.belonging)
+            person.belonging += p.belonging_rate * (target - person.belonging)
 
     def _leave(self) -> None:
         """Leave every virtual group whose mean opinion is farther than ``leave_threshold``; groups then follow."""
-        threshold = self.parameters["leave_threshold"]
+        threshold = self.params.leave_threshold
         for person in self.people:
             for group in [g for g in person.groups if abs(person.opinion - g.mean_opinion) > threshold]:
                 person.groups.remove(group)
@@ -542,7 +546,7 @@ class ReferenceModel:
     @property
     def memberships(self) -> np.ndarray:
         """(people, max_memberships) virtual group ids in the order joined, -1 for a free slot."""
-        table = np.full((self.n_people, self.parameters["max_memberships"]), -1, dtype=np.intp)
+        table = np.full((self.n_people, self.params.max_memberships), -1, dtype=np.intp)
         for person in self.people:
             for slot, group in enumerate(person.groups):
                 table[person.index, slot] = group.index
@@ -608,3 +612,10 @@ class ReferenceModel:
     def outcomes(self) -> dict[str, float]:
         """Every outcome of the current state, by canonical name."""
         return measure(self)
+
+
+ReferenceModel.__doc__ += f"""
+    Model parameters (keyword-only, or by name in ``parameters``), as for
+    :class:`~simsolidarity.model.model.SolidarityModel`:
+{describe_parameters(indent="        ")}
+"""

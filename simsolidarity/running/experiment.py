@@ -34,7 +34,6 @@ runs is counted from the sweep's spec before any point is built, and an experime
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -42,23 +41,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from simsolidarity.errors import ParameterError, shown
 from simsolidarity.model.model import estimate_memory
-from simsolidarity.analysis.hypotheses import DIRECTIONS, Expectation, Hypothesis
 from simsolidarity.model.outcomes import OUTCOMES
 from simsolidarity.model.parameters import PARAMETERS, resolve_changes
 from simsolidarity.running.run import DEFAULT_FINAL_WINDOW
+from simsolidarity.running.samplers import RANGE_SAMPLERS, SAMPLERS, Sampler, SamplerError
 from simsolidarity.running.scenario import (
     Outputs,
     Scenario,
     ScenarioCapacityError,
     ScenarioError,
     check_integer,
-    check_runnable,
     check_keys,
     check_names,
+    check_runnable,
     load_scenario,
     name_and_description,
     plain,
@@ -72,13 +70,6 @@ EXPERIMENT_KEYS = (
     "name", "description", "scenario", "seed", "steps", "replicates", "paired", "sampler", "samples",
     "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis",
 )
-SAMPLERS = ("grid", "zip", "lhs", "morris", "sobol")
-#: Samplers that draw points from ranges, and take ``samples``.
-RANGE_SAMPLERS = ("lhs", "morris", "sobol")
-#: Samplers that end with a global sensitivity analysis (SALib) of every outcome.
-SENSITIVITY_SAMPLERS = ("morris", "sobol")
-#: Grid levels of the Morris design.
-MORRIS_LEVELS = 4
 SWEEP_PLOTS = ("outcomes", "timeseries", "frontier")
 EXPECTATION_KEYS = ("outcome", "higher_when", "lower_when", "than")
 RANGE_KEYS = ("start", "stop", "num")
@@ -90,9 +81,37 @@ MAX_RUNS = 100_000
 RAISE_MAX_RUNS = "raise it with --max-runs N on the command line, max_runs=N in Python"
 
 
+DIRECTIONS = ("higher_when", "lower_when")
+
+
 @dataclass(frozen=True)
-class Run:
-    """One run of a sweep: its index, parameter point, replicate and seed."""
+class Expectation:
+    """One direction on one outcome: ``outcome`` is higher (or lower) when ``when`` than when ``than``."""
+
+    outcome: str
+    direction: str  # "higher" or "lower"
+    when: dict[str, Any]
+    than: dict[str, Any]
+
+    def text(self) -> str:
+        """The expectation in words."""
+        def values(selection: dict[str, Any]) -> str:
+            return ", ".join(f"{k}={v}" for k, v in selection.items())
+
+        return f"{self.outcome} {self.direction} when {values(self.when)} than when {values(self.than)}"
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """The claim an experiment tests, stated before it runs, as expectations."""
+
+    claim: str
+    expect: tuple[Expectation, ...]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run of a sweep, before it runs: its index, parameter point, replicate and seed."""
 
     index: int
     point: int
@@ -136,7 +155,7 @@ class Experiment:
                    key=lambda pair: pair[1])
 
     def problem(self) -> dict[str, Any]:
-        """The swept ranges as a SALib problem definition (for ``morris`` and ``sobol``)."""
+        """The swept ranges as a SALib problem definition (for a sampler with an analysis: ``morris``, ``sobol``)."""
         return {
             "num_vars": len(self.ranges),
             "names": [name for name, _, _ in self.ranges],
@@ -149,10 +168,17 @@ class Experiment:
         return len(self.points) * self.replicates
 
     def design(self) -> np.ndarray:
-        """The SALib design matrix of a ``morris`` or ``sobol`` experiment, one row per point (unrounded)."""
-        return _salib_design(self.sampler, self.problem(), self.samples or 0, self.seed)
+        """The design matrix that the sampler's analysis reads (``morris``, ``sobol``), one row per point, unrounded.
 
-    def runs(self) -> list[Run]:
+        Raises:
+            SamplerError: for a sampler without an analysis.
+        """
+        analysis = SAMPLERS[self.sampler].analysis
+        if analysis is None:
+            raise SamplerError(f"the {self.sampler} sampler has no sensitivity analysis, so no design matrix")
+        return analysis.matrix(self.problem(), self.samples or 0, self.seed)
+
+    def runs(self) -> list[RunPlan]:
         """Every (point, replicate) in run order, with seeds derived from the root seed by ``SeedSequence``.
 
         A run's seed depends only on the root seed and its replicate (``paired``, so that points are
@@ -165,14 +191,14 @@ class Experiment:
             for replicate in range(self.replicates):
                 index = point * self.replicates + replicate
                 seed = seeds[replicate] if seeds is not None else self._seed(index)
-                runs.append(Run(index, point, replicate, seed, values))
+                runs.append(RunPlan(index, point, replicate, seed, values))
         return runs
 
     def _seed(self, key: int) -> int:
         """The seed of spawn key ``key`` (the replicate when paired, else the run index) under the root seed."""
         return int(np.random.SeedSequence(self.seed, spawn_key=(key,)).generate_state(1)[0])
 
-    def scenario_for(self, run: Run) -> Scenario:
+    def scenario_for(self, run: RunPlan) -> Scenario:
         """The base scenario with the run's parameter values and seed, writing the experiment's outcomes.
 
         Runs of a sweep draw no plots of their own (the sweep draws its comparison plots).
@@ -241,12 +267,13 @@ def _count_text(n: int, unit: str) -> str:
 
 
 def _values(name: str, spec: Any, source: str, sampler: str, max_runs: int) -> list[Any] | tuple[float, float]:
-    """A swept parameter's values: a list, or ``{start, stop, num}`` (for lhs: the bounds ``(start, stop)``).
+    """A swept parameter's values: a list, or ``{start, stop, num}`` (for a range sampler, its ``(start, stop)``).
 
     A range's ``num`` is bounded by ``max_runs`` before its values are made.
     """
     key = f"sweep.{name}"
     parameter = PARAMETERS[name]
+    chosen = SAMPLERS[sampler]
     if isinstance(spec, dict):
         unknown = [k for k in spec if k not in RANGE_KEYS]
         if unknown:
@@ -259,7 +286,7 @@ def _values(name: str, spec: Any, source: str, sampler: str, max_runs: int) -> l
             if end not in spec:
                 raise ScenarioError(source, f"{key}.{end}", "missing: a range needs start and stop")
             bounds.append(_checked(parameter, spec[end], source, f"{key}.{end}"))
-        if sampler in RANGE_SAMPLERS:
+        if chosen.ranges:
             if bounds[0] >= bounds[1]:  # the designs scale [0, 1) onto [start, stop): an empty range has no points
                 raise ScenarioError(source, key, f"the {sampler} sampler needs start < stop, got start "
                                     f"{shown(bounds[0])} and stop {shown(bounds[1])}")
@@ -272,7 +299,7 @@ def _values(name: str, spec: Any, source: str, sampler: str, max_runs: int) -> l
         if parameter.type is int:
             return list(dict.fromkeys(round(float(v)) for v in values))
         return [round(float(v), 12) for v in values]
-    if sampler in SENSITIVITY_SAMPLERS:
+    if chosen.analysis is not None:  # the analysis's design needs bounds for every parameter
         raise ScenarioError(source, key, f"the {sampler} sampler needs a numeric range {{start, stop}}, got "
                             f"{shown(spec)}")
     if isinstance(spec, list) and spec:
@@ -289,29 +316,21 @@ def _checked(parameter, value: Any, source: str, key: str) -> Any:
 
 def _samples(data: dict[str, Any], sampler: str, source: str) -> int | None:
     """The ``samples`` of a range sampler (``None`` for the others, which take none)."""
-    if sampler not in RANGE_SAMPLERS:
+    if not SAMPLERS[sampler].ranges:
         if "samples" in data:
             raise ScenarioError(source, "samples", f"only the {', '.join(RANGE_SAMPLERS)} samplers take samples")
         return None
-    samples = check_integer(data.get("samples"), source, "samples", least=1)
-    if sampler == "sobol" and samples & (samples - 1):
-        raise ScenarioError(source, "samples", f"the sobol sampler needs a power of 2, got {shown(samples)}")
-    return samples
+    return check_integer(data.get("samples"), source, "samples", least=1)
 
 
 def count_points(sampler: str, space: dict[str, Any], samples: int | None) -> int:
-    """The number of points of a sweep, from its spec alone (no point is built).
+    """The number of points of a sweep, from its spec alone (no point is built): the sampler's count.
 
     ``grid``: the product of the numbers of values; ``zip``: their common length; ``lhs``:
     ``samples``; ``morris``: ``samples x (k + 1)`` (trajectories of k steps); ``sobol``:
     ``samples x (k + 2)`` (Saltelli's design without second-order terms); k parameters swept.
     """
-    if sampler == "grid":
-        return math.prod(len(values) for values in space.values())
-    if sampler == "zip":
-        return len(next(iter(space.values())))
-    k = len(space)
-    return samples * {"lhs": 1, "morris": k + 1, "sobol": k + 2}[sampler]
+    return SAMPLERS[sampler].count(space, samples)
 
 
 def _check_runs(points: int, replicates: int, sampler: str, source: str, max_runs: int) -> None:
@@ -319,42 +338,22 @@ def _check_runs(points: int, replicates: int, sampler: str, source: str, max_run
     runs = points * replicates
     if runs <= max_runs:
         return
-    key = "replicates" if points <= max_runs else "samples" if sampler in RANGE_SAMPLERS else "sweep"
+    key = "replicates" if points <= max_runs else "samples" if SAMPLERS[sampler].ranges else "sweep"
     raise ScenarioCapacityError(
         source, key, f"{_count_text(points, 'point')} x {_count_text(replicates, 'replicate')} = "
         f"{_count_text(runs, 'run')}, more than the limit of {max_runs:,}; {RAISE_MAX_RUNS}",
     )
 
 
-def _as_point(space: dict[str, Any], row: np.ndarray, scaled: bool) -> dict[str, Any]:
-    """A parameter point from a row of a design: ``scaled`` rows hold values, others [0, 1) fractions.
-
-    A fraction picks from a list by stratum; integer parameters are rounded.
-    """
-    point = {}
-    for (name, values), u in zip(space.items(), row, strict=True):
-        if isinstance(values, tuple):
-            value = u if scaled else values[0] + u * (values[1] - values[0])
-            point[name] = round(float(value)) if PARAMETERS[name].type is int else round(float(value), 12)
-        else:
-            point[name] = values[min(int(u * len(values)), len(values) - 1)]
-    return point
-
-
-def _salib_design(sampler: str, problem: dict[str, Any], samples: int, seed: int) -> np.ndarray:
-    from SALib.sample import morris, sobol
-
-    if sampler == "morris":
-        return morris.sample(problem, N=samples, num_levels=MORRIS_LEVELS, seed=seed)
-    return sobol.sample(problem, samples, calc_second_order=False, scramble=True, seed=seed)
-
-
-def _design_points(sampler: str, space: dict[str, Any], samples: int, seed: int) -> list[dict[str, Any]]:
-    if sampler == "lhs":
-        unit = qmc.LatinHypercube(d=len(space), rng=np.random.default_rng(seed)).random(samples)
-        return [_as_point(space, row, scaled=False) for row in unit]
-    problem = {"num_vars": len(space), "names": list(space), "bounds": [list(v) for v in space.values()]}
-    return [_as_point(space, row, scaled=True) for row in _salib_design(sampler, problem, samples, seed)]
+def _points(
+    chosen: Sampler, sampler: str, space: dict[str, Any], samples: int | None, seed: int, source: str, counted: int
+) -> list[dict[str, Any]]:
+    """The sampler's points, refused unless there are as many as it counted (the runs were checked on that count)."""
+    points = list(chosen.points(space, samples, seed))
+    if len(points) != counted:
+        raise ScenarioError(source, "sampler", f"the {sampler} sampler made {len(points):,} points where it "
+                            f"counted {counted:,}")
+    return points
 
 
 def _selection(value: Any, swept: tuple[str, ...], source: str, key: str) -> dict[str, Any]:
@@ -442,9 +441,10 @@ def experiment_from_dict(
     if not isinstance(paired, bool):
         raise ScenarioError(source, "paired", f"expected true or false, got {shown(paired)}")
     sampler = data.get("sampler", "grid")
-    if sampler not in SAMPLERS:
-        raise ScenarioError(source, "sampler", f"unknown sampler {shown(sampler)}{suggestion(sampler, SAMPLERS)}; "
-                            f"known: {', '.join(SAMPLERS)}")
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
+        raise ScenarioError(source, "sampler", f"unknown sampler {shown(sampler)}"
+                            f"{suggestion(sampler, list(SAMPLERS))}; known: {', '.join(SAMPLERS)}")
+    chosen = SAMPLERS[sampler]
 
     sweep = data.get("sweep")
     if not isinstance(sweep, dict) or not sweep:
@@ -455,20 +455,16 @@ def experiment_from_dict(
                                 f"not a parameter{suggestion(parameter, list(PARAMETERS))}")
     space = {p: _values(p, spec, source, sampler, max_runs) for p, spec in sweep.items()}
     swept = tuple(space)
-    if sampler == "zip":
-        lengths = {p: len(v) for p, v in space.items()}
-        if len(set(lengths.values())) > 1:
-            raise ScenarioError(source, "sweep", f"zip pairs lists of equal length; got lengths {lengths}")
     samples = _samples(data, sampler, source)
+    if chosen.check is not None:
+        try:
+            chosen.check(space, samples)
+        except SamplerError as error:
+            raise ScenarioError(source, error.key, str(error)) from None
     # Count before building: a few lines of YAML can ask for more points than memory holds.
-    _check_runs(count_points(sampler, space, samples), replicates, sampler, source, max_runs)
-
-    if sampler == "grid":
-        points = [dict(zip(swept, combo, strict=True)) for combo in itertools.product(*space.values())]
-    elif sampler == "zip":
-        points = [dict(zip(swept, combo, strict=True)) for combo in zip(*space.values(), strict=True)]
-    else:
-        points = _design_points(sampler, space, samples, seed)
+    counted = count_points(sampler, space, samples)
+    _check_runs(counted, replicates, sampler, source, max_runs)
+    points = _points(chosen, sampler, space, samples, seed, source, counted)
 
     for i, point in enumerate(points):  # the whole parameter set of every point must be valid
         try:
@@ -486,7 +482,7 @@ def experiment_from_dict(
                                 f"{shown(frontier)}")
         frontier = tuple(frontier)
     hypothesis = _hypothesis(data.get("hypothesis"), swept, outcomes, source)
-    ranges = tuple((p, *v) for p, v in space.items()) if sampler in SENSITIVITY_SAMPLERS else ()
+    ranges = tuple((p, *v) for p, v in space.items()) if chosen.analysis is not None else ()
     experiment = Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,
         tuple(points), outcomes, final_window, plots, source,

@@ -1,15 +1,21 @@
-"""Results on disk: run folders written whole or not at all, manifests, tidy time series.
+"""Results on disk: the layout of run and sweep folders, their tables and manifests, written whole.
 
-A run folder holds ``manifest.json`` (the resolved scenario, seed, versions, code version and
-times), ``timeseries.csv`` (one row per step, an integer ``step`` column, a column per outcome)
-and ``plots/``. It is written under a temporary name beside its final place and renamed when
-complete, so a folder under its final name is always whole.
+The one place that knows where each file of a results folder lives. A **run folder** holds
+``manifest.json`` (the resolved scenario, seed, versions, code version, times and the run's
+final-window summary), ``timeseries.csv`` (one row per step: an integer ``step`` column, a column
+per outcome) and ``plots/``. A **sweep folder** holds ``experiment.json`` (the resolved
+experiment), ``runs/run-NNNNN/`` (one run folder per run), ``summary.csv`` (one row per complete
+run), ``failures.csv`` (the runs that failed in the last sweep into it), ``sweep.log``, and the
+analysis: ``hypotheses.csv``, ``sensitivity.csv`` and ``plots/``.
+
+A folder is written under a temporary name beside its final place and renamed when complete,
+so a folder under its final name is always whole. Every table goes through :func:`write_table`
+and :func:`read_table` (pandas), every manifest through :func:`write_json` and :func:`read_json`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import math
 import platform
@@ -22,9 +28,61 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from simsolidarity.errors import SimsolidarityError
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+# --- the layout -----------------------------------------------------------------------------------
+
+#: A run folder's manifest, time series and plots folder.
+MANIFEST = "manifest.json"
+TIMESERIES = "timeseries.csv"
+PLOTS = "plots"
+#: A sweep folder's record of its experiment, its run folders, tables and log.
+EXPERIMENT_FILE = "experiment.json"
+RUNS = "runs"
+SUMMARY = "summary.csv"
+FAILURES = "failures.csv"
+LOG = "sweep.log"
+HYPOTHESES = "hypotheses.csv"
+SENSITIVITY = "sensitivity.csv"
+#: A comparison folder's table.
+COMPARISON = "comparison.csv"
+#: The lock file of a sweep folder; it holds the process id of the sweep writing in the folder.
+LOCK = ".lock"
+
+
+def run_folder(sweep_folder: Path, index: int) -> Path:
+    """The folder of run ``index`` inside a sweep folder."""
+    return sweep_folder / RUNS / f"run-{index:05d}"
+
+
+def run_index(folder: Path) -> int | None:
+    """The index of a sweep's run folder from its name (``None`` for a temporary or foreign entry)."""
+    number = folder.name.removeprefix("run-")
+    return int(number) if folder.name.startswith("run-") and number.isdigit() else None
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a complete run folder (it has its manifest and time series)."""
+    return (folder / MANIFEST).is_file() and (folder / TIMESERIES).is_file()
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a sweep folder (it records its experiment)."""
+    return (folder / EXPERIMENT_FILE).is_file()
+
+
+def complete_runs(folder: Path) -> dict[int, Path]:
+    """The complete run folders of a sweep folder by run index, in run order."""
+    runs = folder / RUNS
+    if not runs.is_dir():
+        return {}
+    found = {run_index(entry): entry for entry in runs.iterdir() if (entry / MANIFEST).is_file()}
+    return {index: found[index] for index in sorted(i for i in found if i is not None)}
+
 
 
 def now() -> str:
@@ -87,51 +145,24 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell: text and integers as they are, floats at full precision, missing values empty."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, int):
-        return str(value)
-    value = float(value)
-    return "" if math.isnan(value) else repr(value)
+def write_table(path: Path, table: pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> None:
+    """Write a table as CSV: a DataFrame, columns by name, or records sharing their keys (one row each).
+
+    The one writer of every table in a results folder: floats at full precision (they read back
+    equal), missing values as empty cells, no index column, ``\\n`` line ends, so that the same
+    numbers always give the same bytes.
+    """
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+    frame.to_csv(path, index=False, lineterminator="\n", na_rep="")
 
 
-def write_timeseries(path: Path, columns: Mapping[str, Sequence[Any]]) -> None:
-    """Write a tidy table, one row per entry of the columns, in the order the columns are given."""
-    names = list(columns)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(names)
-        for row in zip(*(columns[name] for name in names), strict=True):
-            writer.writerow([_cell(v) for v in row])
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`: integers, floats (empty cells as nan) and text.
 
-
-def write_rows(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write records that share their keys as a table, one row each, columns in the first record's order."""
-    write_timeseries(path, {key: [row[key] for row in rows] for key in rows[0]})
-
-
-def _parse(cell: str) -> Any:
-    """A CSV cell back as a number (empty as nan), or as text when it is not one."""
-    if not cell:
-        return math.nan
-    for kind in (int, float):
-        try:
-            return kind(cell)
-        except ValueError:
-            pass
-    return cell
-
-
-def read_timeseries(path: Path) -> dict[str, list[Any]]:
-    """Read a table written by :func:`write_timeseries`: integers, floats (empty as nan) and text."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    names, body = rows[0], rows[1:]
-    return {name: [_parse(row[i]) for row in body] for i, name in enumerate(names)}
+    Only an empty cell is missing: text such as ``NA`` or ``null`` (a recommender could be named
+    so) stays text.
+    """
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def new_run_folder(root: Path, name: str) -> Path:

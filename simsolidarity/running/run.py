@@ -1,131 +1,151 @@
-"""Running a scenario: simulate it and write its results folder."""
+"""Running a scenario: simulate it, and write its run folder.
+
+A run's outcomes are recorded by the model's Mesa ``DataCollector``; :func:`timeseries` turns them
+into the run's table and :func:`manifest` into its record. :func:`write_run` writes both (and, when
+given a drawing function from the layers above, the run's plots) into a folder, and
+:func:`run_scenario` does all of it with a folder that appears only when complete.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
+import pandas as pd
+from tqdm.auto import tqdm
 
 from simsolidarity.errors import SimsolidarityError
 from simsolidarity.model.model import SolidarityModel
-from simsolidarity.analysis.plots import save_plots
 from simsolidarity.running.folders import (
+    MANIFEST,
+    PLOTS,
+    TIMESERIES,
     atomic_folder,
     check_writable,
     code_version,
-    new_run_folder,
     now,
     versions,
     write_json,
-    write_timeseries,
+    write_table,
 )
 from simsolidarity.running.scenario import Scenario
-from simsolidarity.analysis.summary import final_window_mean
 
 #: Steps at the end of a run whose outcomes are averaged into its summary.
 DEFAULT_FINAL_WINDOW = 10
 
-MANIFEST = "manifest.json"
-TIMESERIES = "timeseries.csv"
-PLOTS_FOLDER = "plots"
+#: Opinions of every person at given steps: ``{0: start, steps: end}``.
+Snapshots = dict[int, np.ndarray]
+#: Draws a run's plots into a folder: ``draw(folder, *, scenario, recorded, snapshots)`` -> the files
+#: written; ``recorded`` holds every outcome the model recorded, one row per step.
+DrawRun = Callable[..., list[Path]]
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """A finished run: where it was written and its final outcomes."""
-
-    folder: Path
-    scenario: Scenario
-    final: dict[str, float]
-
-
-def simulate(scenario: Scenario, *, progress: bool = False) -> tuple[SolidarityModel, dict[int, np.ndarray]]:
+def simulate(scenario: Scenario, *, progress: bool = False) -> tuple[SolidarityModel, Snapshots]:
     """Run the scenario's model for its steps; returns the model and the opinions at start and end."""
     model = SolidarityModel(scenario.model, rng=scenario.seed, outcomes=scenario.collected_outcomes)
     start = model.opinion.copy()
-    for _ in tqdm(range(scenario.steps), desc=scenario.name, unit="step", disable=not progress, leave=False):
+    for _ in tqdm(range(scenario.steps), desc=scenario.name, unit="step", disable=not progress):
         model.step()
     return model, {0: start, model.steps: model.opinion.copy()}
 
 
-def timeseries(model: SolidarityModel, outcomes: tuple[str, ...]) -> dict[str, list[Any]]:
-    """The recorded outcomes as columns: ``step`` first, then ``outcomes`` in the given order."""
+def timeseries(model: SolidarityModel, outcomes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The recorded outcomes, one row per step: ``step`` first, then ``outcomes`` (default: all recorded)."""
     recorded = model.datacollector.model_vars
-    return {"step": recorded["step"], **{name: recorded[name] for name in outcomes}}
+    names = [name for name in recorded if name != "step"] if outcomes is None else list(outcomes)
+    return pd.DataFrame({"step": recorded["step"], **{name: recorded[name] for name in names}})
 
 
-def write_run(
-    folder: Path,
+def final_window_mean(table: pd.DataFrame, window: int) -> dict[str, float]:
+    """Each outcome's mean over the last ``window`` steps, ignoring nan (nan if all are): a run's summary."""
+    result = {}
+    for name in table.columns.drop("step"):
+        tail = table[name].to_numpy(dtype=float)[-window:]
+        tail = tail[np.isfinite(tail)]
+        result[name] = float(tail.mean()) if tail.size else math.nan
+    return result
+
+
+def manifest(
     scenario: Scenario,
     model: SolidarityModel,
-    snapshots: dict[int, np.ndarray],
+    table: pd.DataFrame,
     *,
-    plots: bool,
     started: str,
     seconds: float,
     window: int = DEFAULT_FINAL_WINDOW,
     extra: dict[str, Any] | None = None,
-) -> dict[str, float]:
-    """Write a run's files into ``folder`` (which must exist); returns the final outcomes.
-
-    The manifest holds the outcomes at the last step (``final_outcomes``) and their means over the
-    last ``window`` steps (``summary``, what sweeps and comparisons use).
+) -> dict[str, Any]:
+    """The record of a run: its scenario, seed, outcomes at the last step (``final_outcomes``), their
+    means over the last ``window`` steps (``summary``, what sweeps and comparisons use), versions and times.
     """
-    columns = timeseries(model, scenario.outputs.outcomes)
-    write_timeseries(folder / TIMESERIES, columns)
+    final = {name: table[name].iloc[-1].item() for name in table.columns if name != "step"}
+    return {
+        "scenario": scenario.to_dict(),
+        "source": scenario.source,
+        "seed": scenario.seed,
+        "steps": model.steps,
+        **(extra or {}),
+        "final_outcomes": final,
+        "final_window": window,
+        "summary": final_window_mean(table, window),
+        "versions": versions(),
+        "code": code_version(),
+        "started": started,
+        "finished": now(),
+        "seconds": round(seconds, 3),
+    }
+
+
+def write_run(
+    folder: Path, record: dict[str, Any], table: pd.DataFrame, plots: Callable[[Path], list[Path]] | None = None
+) -> dict[str, Any]:
+    """Write a run's files into ``folder`` (which must exist); returns the manifest as written.
+
+    ``plots(folder)`` draws the run's plots into the folder it is given (``plots/``) and returns
+    the files; without it, none are drawn.
+    """
+    write_table(folder / TIMESERIES, table)
     files = [TIMESERIES]
-    if plots and scenario.outputs.plots:
-        series = {name: np.asarray(values, dtype=float) for name, values in model.datacollector.model_vars.items()}
-        drawn = save_plots(folder / PLOTS_FOLDER, scenario.outputs.plots, series, snapshots, scenario.name)
-        files += [str(p.relative_to(folder)) for p in drawn]
-    final = {name: values[-1] for name, values in columns.items() if name != "step"}
-    write_json(
-        folder / MANIFEST,
-        {
-            "scenario": scenario.to_dict(),
-            "source": scenario.source,
-            "seed": scenario.seed,
-            "steps": model.steps,
-            **(extra or {}),
-            "final_outcomes": final,
-            "final_window": window,
-            "summary": final_window_mean(columns, scenario.outputs.outcomes, window),
-            "versions": versions(),
-            "code": code_version(),
-            "started": started,
-            "finished": now(),
-            "seconds": round(seconds, 3),
-            "files": [MANIFEST, *files],
-        },
-    )
-    return final
+    if plots is not None:
+        files += [str(p.relative_to(folder)) for p in plots(folder / PLOTS)]
+    record = {**record, "files": [MANIFEST, *files]}
+    write_json(folder / MANIFEST, record)
+    return record
+
+
+def check_out(out: Path) -> None:
+    """Refuse, before any work, a run folder that exists or cannot be written."""
+    if out.exists() or out.is_symlink():
+        raise SimsolidarityError(f"--out {out}: already exists; choose a new folder")
+    check_writable(out)
 
 
 def run_scenario(
-    scenario: Scenario,
-    out: Path | None = None,
-    *,
-    results_root: Path = Path("results"),
-    plots: bool = True,
-    progress: bool = False,
-) -> RunResult:
-    """Simulate ``scenario`` and write its folder (``out``, or ``results_root/<name>/<timestamp>``).
+    scenario: Scenario, out: Path | None = None, *, draw: DrawRun | None = None, progress: bool = False
+) -> tuple[SolidarityModel, dict[str, Any], pd.DataFrame]:
+    """Simulate ``scenario``; with ``out``, write its run folder there. Returns the model, manifest and table.
 
     The folder appears under its final name only when complete. An ``out`` that exists, or a
     place where the folder cannot be written, is refused before the simulation starts.
     """
-    if out is not None and (out.exists() or out.is_symlink()):
-        raise SimsolidarityError(f"--out {out}: already exists; choose a new folder")
-    folder = out if out is not None else new_run_folder(results_root, scenario.name)
-    check_writable(folder)
+    if out is not None:
+        check_out(out)
     started, clock = now(), perf_counter()
     model, snapshots = simulate(scenario, progress=progress)
-    with atomic_folder(folder) as temporary:
-        final = write_run(
-            temporary, scenario, model, snapshots, plots=plots, started=started, seconds=perf_counter() - clock
-        )
-    return RunResult(folder, scenario, final)
+    table = timeseries(model, scenario.outputs.outcomes)
+    record = manifest(scenario, model, table, started=started, seconds=perf_counter() - clock)
+    if out is None:
+        return model, record, table
+    plots = None
+    if draw is not None and scenario.outputs.plots:
+        # Plots may show outcomes that are recorded without being written (``collected_outcomes``).
+        plots = partial(draw, scenario=scenario, recorded=timeseries(model), snapshots=snapshots)
+    with atomic_folder(out) as temporary:
+        record = write_run(temporary, record, table, plots)
+    return model, record, table

@@ -37,11 +37,17 @@ from typing import Any
 
 import yaml
 
-from simsolidarity.errors import SHOWN_LENGTH, CapacityError, ParameterError, RecommenderError, SimsolidarityError, shown
+from simsolidarity.errors import (
+    SHOWN_LENGTH,
+    CapacityError,
+    ParameterError,
+    RecommenderError,
+    SimsolidarityError,
+    shown,
+)
 from simsolidarity.model.model import check_memory
-from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.model.outcomes import OUTCOMES, plot_outcomes, run_plot_names
 from simsolidarity.model.parameters import PARAMETERS, resolve_parameters
-from simsolidarity.analysis.plots import PLOTS
 from simsolidarity.model.recommenders import BUILT_IN_RECOMMENDERS, RECOMMENDERS, probe_recommender
 
 DEFAULT_SEED = 42
@@ -89,7 +95,7 @@ class Outputs:
     """What a run writes: the outcome columns of ``timeseries.csv`` and the plots to draw."""
 
     outcomes: tuple[str, ...] = tuple(OUTCOMES)
-    plots: tuple[str, ...] = tuple(PLOTS)
+    plots: tuple[str, ...] = run_plot_names()
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ class Scenario:
         """Outcomes the model must collect: those written and those the plots draw."""
         wanted = set(self.outputs.outcomes)
         for plot in self.outputs.plots:
-            wanted.update(PLOTS[plot].outcomes)
+            wanted.update(plot_outcomes(plot))
         return tuple(name for name in OUTCOMES if name in wanted)
 
 
@@ -525,7 +531,7 @@ def scenario_from_dict(
             raise ScenarioError(source, f"outputs.{plain(key)}", f"unknown key{suggestion(key, OUTPUT_KEYS)}")
     chosen = Outputs(
         outcomes=check_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
-        plots=check_names(outputs.get("plots", "all"), list(PLOTS), source, "outputs.plots"),
+        plots=check_names(outputs.get("plots", "all"), list(run_plot_names()), source, "outputs.plots"),
     )
     scenario = Scenario(name, description, seed, steps, resolved, chosen, plugins, source,
                         folder=str(folder.resolve()) if folder is not None else None)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from simsolidarity.errors import SimsolidarityError
 from simsolidarity.running.scenario import load_scenario, resolve_scenario_path
+
 from .assets import CDN_PACKAGES, assets_ready, default_cache_dir, fetch_assets
 from .server import serve
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simsolidarity.errors import SimsolidarityError
+
 from .assets import CACHE_DIR_VARIABLE
 
 #: The app module that ``solara run`` serves.
