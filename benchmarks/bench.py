@@ -8,6 +8,8 @@
    each size in a fresh process so that peaks do not mix; drawn as a log-log plot.
 3. A sweep of short runs with 1 and with N workers: the parallel efficiency.
 4. The cost of data collection per step, per outcome.
+5. Start-up of the command line: ``--help``, ``list``, ``validate``, each the best of several fresh
+   processes, against its target (0.5 s, 0.5 s, 1 s).
 
 It ends with one ``name: value`` line per headline figure.
 """
@@ -133,6 +135,27 @@ def collection_cost(n: int, steps: int) -> dict:
     return {"n": n, "bare_s": bare, "full_s": full, "each": each}
 
 
+#: Commands whose start-up is measured, by a short name, and the most seconds each may take.
+STARTUP = {
+    "help": (["--help"], 0.5),
+    "list_parameters": (["list", "parameters"], 0.5),
+    "list_outcomes": (["list", "outcomes"], 0.5),
+    "validate": (["validate", "scenarios/baseline.yaml", "experiments/recommenders.yaml"], 1.0),
+}
+
+
+def startup_seconds(arguments: list[str], repeats: int) -> float:
+    """The shortest wall time of ``simsolidarity ARGUMENTS`` over ``repeats`` fresh processes."""
+    root = Path(__file__).resolve().parent.parent
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "simsolidarity", *arguments], cwd=root, check=True,
+                       stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def scaling_plot(rows: list[dict], path: Path) -> None:
     from matplotlib.figure import Figure
 
@@ -197,6 +220,13 @@ def main() -> None:
     for name, seconds in sorted(cost["each"].items(), key=lambda item: -item[1]):
         print(f"    {name:<22} {seconds * 1e3:7.2f} ms")
 
+    print("\n5. start-up of the command line (best of fresh processes)")
+    startup = {}
+    for name, (arguments, target) in STARTUP.items():
+        startup[name] = startup_seconds(arguments, repeats=3 if quick else 7)
+        verdict = "within" if startup[name] <= target else "OVER"
+        print(f"  simsolidarity {' '.join(arguments):<62} {startup[name]:6.2f} s  ({verdict} the {target:g} s target)")
+
     by_size = {row["n"]: row for row in scaling}
     speedup_10k = next(r["speedup"] for r in reference if r["n"] == 10_000)
     print()
@@ -205,6 +235,8 @@ def main() -> None:
     print(f"peak_mb_1000000: {by_size[1_000_000]['peak_mb']:.0f}")
     print(f"sweep_efficiency_{sweep['workers']}_workers: {sweep['efficiency']:.2f}")
     print(f"collection_overhead_10000: {cost['full_s'] / cost['bare_s']:.2f}")
+    for name, seconds in startup.items():
+        print(f"startup_s_{name}: {seconds:.2f}")
 
 
 if __name__ == "__main__":

@@ -17,36 +17,49 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from simsolidarity.analysis.finish import analyze_sweep, draw_run
 from simsolidarity.errors import RunsFailedError, SimsolidarityError, shown
+from simsolidarity.log import get_logger
 from simsolidarity.running.experiment import MAX_RUNS, Experiment, experiment_from_dict, load_experiment
 from simsolidarity.running.results import Run, Sweep, load
 from simsolidarity.running.run import run_scenario
-from simsolidarity.running.scenario import Scenario, load_scenario, scenario_from_dict
+from simsolidarity.running.scenario import OVERRIDE_SOURCE, Scenario, load_scenario, scenario_from_dict
 from simsolidarity.running.sweep import DASK_NO_WORKER_TIMEOUT, default_sweep_folder, latest_sweep_folder, run_sweep
 
 __all__ = ["load", "run", "sweep"]
 
 #: Where results go when no ``out`` is given: ``results/<name>/<timestamp>`` under the working folder.
 RESULTS = Path("results")
+#: The source the manifest gives the keywords of :func:`run` that override a scenario.
+API_SOURCE = "simsolidarity.run"
+
+log = get_logger(__name__)
 
 
 def scenario_of(
-    scenario: str | os.PathLike | Mapping[str, Any] | Scenario, overrides: Mapping[str, Any] | None = None
+    scenario: str | os.PathLike | Mapping[str, Any] | Scenario,
+    overrides: Mapping[str, Any] | None = None,
+    origin: str | Mapping[str, str] = OVERRIDE_SOURCE,
 ) -> Scenario:
-    """A validated scenario from a file, a ready scenario's name, a mapping or a :class:`Scenario`."""
+    """A validated scenario from a file, a ready scenario's name, a mapping or a :class:`Scenario`.
+
+    ``overrides`` apply over it; ``origin`` says where they were set (``"--set"``), for all or by
+    key, and the scenario records them after those it already had.
+    """
     if isinstance(scenario, Scenario):
         if not overrides:
             return scenario
-        return scenario_from_dict(scenario.to_dict(), source=scenario.source, overrides=overrides,
-                                  folder=Path(scenario.folder) if scenario.folder else None)
+        changed = scenario_from_dict(scenario.to_dict(), source=scenario.source, overrides=overrides,
+                                     folder=Path(scenario.folder) if scenario.folder else None, origin=origin)
+        return replace(changed, overrides=scenario.overrides + changed.overrides)
     if isinstance(scenario, Mapping):
-        return scenario_from_dict(dict(scenario), source="<dict>", overrides=overrides)
+        return scenario_from_dict(dict(scenario), source="<dict>", overrides=overrides, origin=origin)
     if isinstance(scenario, str | os.PathLike):
-        return load_scenario(scenario, overrides)
+        return load_scenario(scenario, overrides, origin=origin)
     raise SimsolidarityError(f"scenario: expected a file, a ready scenario's name or a mapping, got {shown(scenario)}")
 
 
@@ -67,7 +80,7 @@ def run(
     seed: int | None = None,
     steps: int | None = None,
     out: str | os.PathLike | None = None,
-    progress: bool = False,
+    progress: bool | Literal["keep"] = False,
     plots: bool = True,
     **parameters: Any,
 ) -> Run:
@@ -81,9 +94,13 @@ def run(
         steps: how many steps to run (default: the scenario's).
         out: a folder to write the run into (it must not exist): ``manifest.json``,
             ``timeseries.csv`` and ``plots/``. Default: nothing is written.
-        progress: show a progress bar over steps.
+        progress: show a progress bar over steps, cleared when the run ends; ``"keep"`` leaves
+            it showing (``simsolidarity run --keep-progress``).
         plots: draw the scenario's plots into ``out`` (ignored without ``out``).
         **parameters: model parameters that override the scenario's (``online_depth=0.2``).
+
+    ``seed``, ``steps`` and ``parameters`` are recorded in the manifest's ``overrides``, each with
+    the source ``simsolidarity.run``.
 
     Returns:
         A :class:`Run`: ``.timeseries`` (one row per step), ``.manifest``, ``.model`` (the model
@@ -94,9 +111,13 @@ def run(
     """
     overrides = {**parameters, **({"seed": seed} if seed is not None else {}),
                  **({"steps": steps} if steps is not None else {})}
-    resolved = scenario_of(scenario, overrides)
+    resolved = scenario_of(scenario, overrides, origin=API_SOURCE)
     folder = None if out is None else Path(out)
+    log.info("run %s: %d people, %d steps, seed %d%s", resolved.name, resolved.model["n_people"], resolved.steps,
+             resolved.seed, "" if folder is None else f", into {folder}")
     model, manifest, table = run_scenario(resolved, folder, draw=draw_run if plots else None, progress=progress)
+    log.info("run %s finished in %.1f s%s", resolved.name, manifest["seconds"],
+             "" if folder is None else f"; results in {folder}")
     return Run(manifest, table, folder, model)
 
 
@@ -160,10 +181,14 @@ def sweep(
         folder = latest_sweep_folder(resolved, Path(results))
     else:
         folder = default_sweep_folder(resolved, Path(results))
+    log.info("sweep %s: %d runs (%d points x %d replicates) into %s", resolved.name, resolved.n_runs,
+             len(resolved.points), resolved.replicates, folder)
     result = run_sweep(resolved, folder, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
                        no_worker_timeout=no_worker_timeout)
     done = Sweep.from_folder(folder)
     analyze_sweep(done, resolved, plots=plots)
+    log.info("sweep %s finished: %d of %d runs complete, %d failed; results in %s", resolved.name, result.complete,
+             result.total, len(result.failed), folder)
     if result.failed and not allow_failures:
         raise RunsFailedError(folder, result.failed, result.total)
     return done

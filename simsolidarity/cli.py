@@ -3,6 +3,10 @@
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, no traceback, nothing written);
 1 runs that failed, an executor that failed mid-sweep, or a file that could not be written (one
 line on stderr, a sweep folder left resumable); 130 interrupted.
+
+Feedback goes to stderr through the package's logger: warnings (a run of a sweep that failed) by
+default, what is done with ``-v`` (``-vv``: in detail), errors only with ``-q``, which also hides
+the progress bars.
 """
 
 from __future__ import annotations
@@ -15,17 +19,15 @@ from pathlib import Path
 
 import yaml
 
-from simsolidarity import api
-from simsolidarity.analysis.compare import compare, default_compare_folder
-from simsolidarity.analysis.plots import PLOTS
-from simsolidarity.api import scenario_of
+# Only what every command needs is imported here: the rest (Mesa, pandas, SciPy, matplotlib) is
+# imported by the command that uses it, so that --help, list and validate start at once.
 from simsolidarity.errors import RunsFailedError, SimsolidarityError
-from simsolidarity.model.outcomes import OUTCOMES
+from simsolidarity.log import level_of, log_to_stderr
+from simsolidarity.model.outcomes import OUTCOMES, plot_outcomes, run_plot_names
 from simsolidarity.model.parameters import PARAMETERS
 from simsolidarity.model.recommenders import RECOMMENDERS
 from simsolidarity.running.executors import DASK_NO_WORKER_TIMEOUT, EXECUTORS
 from simsolidarity.running.experiment import MAX_RUNS, Experiment, load_scenario_or_experiment
-from simsolidarity.running.folders import new_run_folder
 from simsolidarity.running.samplers import SAMPLERS
 from simsolidarity.running.scenario import StrictLoader, load_scenario, ready_scenarios
 from simsolidarity.viz.commands import HANDLERS as VIZ_HANDLERS
@@ -81,7 +83,15 @@ def _add_output_options(command: argparse.ArgumentParser, out_help: str) -> None
     command.add_argument("--out", type=Path, help=out_help)
     command.add_argument("--results", type=Path, default=Path("results"), help="root of results folders (default: results)")
     command.add_argument("--no-plots", action="store_true", help="draw no plots")
-    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_feedback_options(command, "no progress bar, and only errors on stderr")
+
+
+def _add_feedback_options(command: argparse.ArgumentParser, quiet_help: str = "only errors on stderr") -> None:
+    """``-v`` and ``-q`` after the command too. Their defaults are the top-level options': a command's
+    own default would overwrite ``simsolidarity -q run`` (argparse copies a subcommand's values last)."""
+    command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                         help="say what is done on stderr (-vv: in detail)")
+    command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=f"Start with: {PROG} run baseline    (or any scenario file; see '{PROG} list scenarios')",
     )
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say what is done on stderr: runs and sweeps started and ended, folders written "
+                             "(-vv: in detail)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="only errors on stderr (no warning of a failed run), and no progress bars")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser(
@@ -116,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a model parameter (online_depth=0.2 or model.online_depth=0.2) or a scenario key; repeatable",
     )
     _add_output_options(run, "results folder to create (must not exist yet)")
+    run.add_argument("--keep-progress", action="store_true",
+                     help="leave the progress bar showing when the run ends (by default it is cleared)")
 
     sweep = commands.add_parser(
         "sweep",
@@ -153,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("folders", nargs="+", type=Path, help="run folders or sweep folders")
     compare.add_argument("--out", type=Path, help="folder for comparison.csv and plots (default: results/compare/<timestamp>)")
     compare.add_argument("--results", type=Path, default=Path("results"), help="root of results folders (default: results)")
+    compare.add_argument("--allow-mismatch", action="store_true",
+                         help="compare runs of different steps or final windows anyway (refused by default: their "
+                              "outcomes measure different things), with a note that says so")
+    _add_feedback_options(compare)
 
     validate = commands.add_parser(
         "validate", help="check scenario and experiment files",
@@ -160,25 +181,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("files", nargs="+", type=Path, help="files to check")
     _add_max_runs(validate)
+    _add_feedback_options(validate)
 
     listing = commands.add_parser(
         "list", help="list parameters, recommenders, scenarios, outcomes, plots or samplers",
         description="Print what is available, one line of explanation each.",
     )
     listing.add_argument("what", choices=LISTS, help="what to list")
+    _add_feedback_options(listing)
     add_viz_commands(commands)
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
+    from simsolidarity import api
+    from simsolidarity.running.folders import new_run_folder
+
     overrides = dict(args.assignments)
-    if args.seed is not None:
-        overrides["seed"] = args.seed
-    if args.steps is not None:
-        overrides["steps"] = args.steps
-    scenario = scenario_of(args.scenario, overrides)
+    origin = dict.fromkeys(overrides, "--set")  # recorded in the manifest with each value
+    for key, value in (("seed", args.seed), ("steps", args.steps)):
+        if value is not None:
+            overrides[key], origin[key] = value, f"--{key}"
+    scenario = api.scenario_of(args.scenario, overrides, origin)
     out = args.out if args.out is not None else new_run_folder(args.results, scenario.name)
-    result = api.run(scenario, out=out, plots=not args.no_plots, progress=not args.quiet)
+    progress = False if args.quiet else "keep" if args.keep_progress else True
+    result = api.run(scenario, out=out, plots=not args.no_plots, progress=progress)
     print(f"{scenario.name}: {scenario.model['n_people']} people, {scenario.steps} steps, seed {scenario.seed}, "
           f"recommender {scenario.model['recommender']}")
     final = result.manifest["final_outcomes"]
@@ -190,6 +217,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from simsolidarity import api
+
     result = api.sweep(
         args.experiment, workers=args.workers, executor=args.executor, scheduler=args.scheduler, out=args.out,
         resume=args.resume, results=args.results, progress=not args.quiet, plots=not args.no_plots,
@@ -213,14 +242,21 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    table, out = compare(args.folders, args.out or default_compare_folder(args.results))
+    from simsolidarity.analysis.compare import compare, default_compare_folder
+    from simsolidarity.analysis.summary import interval_note
+
+    comparison = compare(args.folders, args.out or default_compare_folder(args.results),
+                         allow_mismatch=args.allow_mismatch)
+    for note in comparison.notes:
+        print(f"note: {note}")
+    table = comparison.table
     width = max(map(len, table["group"]))
     for outcome, rows in table.groupby("outcome", sort=False):
-        print(f"\n{outcome}  (mean [95% CI], runs)")
+        print(f"\n{outcome}  (mean [95% CI], runs)  {interval_note(rows['interval'])}")
         for row in rows.itertuples():
             interval = "" if row.n < 2 else f" [{row.low:.4f}, {row.high:.4f}]"
             print(f"  {row.group:<{width}}  {row.mean:.4f}{interval}  n={row.n}")
-    print(f"\nresults: {out}")
+    print(f"\nresults: {comparison.folder}")
     return 0
 
 
@@ -255,7 +291,8 @@ def _list(args: argparse.Namespace) -> int:
         rows = [(o.name, o.family, o.meaning) for o in OUTCOMES.values()]
         header = ("outcome", "family", "meaning")
     elif args.what == "plots":
-        rows = [(p.name, p.title) for p in PLOTS.values()]
+        rows = [(name, ", ".join(plot_outcomes(name)) or "the opinions of everyone at the start and the end")
+                for name in run_plot_names()]
         header = ("plot", "what it shows")
     elif args.what == "samplers":
         rows = [(name, "yes" if sampler.ranges else "", sampler.design) for name, sampler in SAMPLERS.items()]
@@ -279,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run, "sweep": _sweep, "compare": _compare, "validate": _validate, "list": _list, **VIZ_HANDLERS,
     }
     try:
-        return handlers[args.command](args)
+        with log_to_stderr(level_of(args.verbose, args.quiet), PROG):
+            return handlers[args.command](args)
     except SimsolidarityError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return error.exit_code

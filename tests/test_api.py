@@ -135,3 +135,10 @@ def test_a_foreign_or_broken_experiment_record_is_a_clear_error(tmp_path, record
     (tmp_path / "experiment.json").write_text(record)
     with pytest.raises(ss.SimsolidarityError, match="experiment.json"):
         ss.load(tmp_path)
+
+
+def test_every_public_name_resolves_and_is_listed():
+    """Catches: a name in __all__ whose lazy import is missing or broken, or one left out of __all__."""
+    assert sorted(ss.__all__) == sorted(ss._SOURCES)
+    for name in ss.__all__:
+        assert getattr(ss, name) is not None, name

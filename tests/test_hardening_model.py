@@ -74,7 +74,7 @@ def peak_bytes(parameters, steps):
     ids=["2k", "20k", "100k", "radius-20", "sparse-radius-25", "3000-groups", "40-memberships"],
 )
 def test_the_estimate_bounds_the_measured_peak_within_a_factor_of_3(parameters):
-    from simsolidarity.model.model import estimate_memory
+    from simsolidarity.model.memory import estimate_memory
 
     steps = 3
     measured = peak_bytes(parameters, steps)
@@ -113,7 +113,7 @@ def test_a_model_too_large_is_refused_at_once_before_allocating(parameters, driv
 
 def test_the_time_series_of_many_steps_counts_and_is_refused():
     from simsolidarity.errors import CapacityError
-    from simsolidarity.model.model import check_memory, estimate_memory
+    from simsolidarity.model.memory import check_memory, estimate_memory
 
     parameters = resolve_parameters({})
     grown = estimate_memory(parameters, steps=1000, n_outcomes=18) - estimate_memory(parameters, n_outcomes=18)
@@ -124,7 +124,7 @@ def test_the_time_series_of_many_steps_counts_and_is_refused():
 
 def test_the_refusal_says_need_and_availability_in_human_units(monkeypatch):
     from simsolidarity.errors import CapacityError
-    from simsolidarity.model import model as model_module
+    from simsolidarity.model import memory as model_module
 
     monkeypatch.setattr(model_module, "available_memory", lambda: 21_900_000_000)
     parameters = resolve_parameters({"n_people": 10**8, "width": 10**4, "height": 10**4, "n_topics": 10**4})
@@ -134,7 +134,7 @@ def test_the_refusal_says_need_and_availability_in_human_units(monkeypatch):
 
 
 def test_available_memory_reads_meminfo_and_falls_back_to_physical_pages(tmp_path):
-    from simsolidarity.model.model import available_memory
+    from simsolidarity.model.memory import available_memory
 
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       24684092 kB\nMemAvailable:   2000 kB\n")

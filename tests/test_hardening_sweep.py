@@ -456,7 +456,7 @@ def test_the_workers_of_a_killed_sweep_exit_promptly(tmp_path, executor, sig, mo
 def test_workers_whose_models_together_do_not_fit_are_refused_before_anything_is_written(tmp_path, monkeypatch):
     """Catches: a memory check of one model only, which lets N workers exhaust memory together."""
     from simsolidarity.errors import CapacityError
-    from simsolidarity.model.model import estimate_memory
+    from simsolidarity.model.memory import estimate_memory
     from simsolidarity.running import sweep
 
     experiment = tiny_experiment()

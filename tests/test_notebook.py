@@ -1,5 +1,6 @@
-"""The documentation holds: the tour notebook executes as written, docs/API.md names every public name, and the
-README's copy of an experiment file is that file."""
+"""The documentation holds: the tour notebook executes as written, and docs/API.md names every public name.
+
+The README's snippets are checked in tests/test_readme.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import simsolidarity
 
@@ -121,14 +121,3 @@ def test_documented_names_reads_headings_and_code_only():
     text = "## `run(scenario)`\n\nThe sweep of measure.\n\n```python\nload(folder)\n```\n\nSee `Sweep.summary`.\n"
     assert documented_names(text) >= {"run", "scenario", "Sweep", "summary"}
     assert not documented_names(text) & {"measure", "load"}
-
-
-def test_readme_copy_of_the_recommenders_experiment_is_the_file():
-    """The README's YAML block of ``experiments/recommenders.yaml`` reads as the same data as the file.
-
-    Catches: the file edited (an outcome, a replicate count, the hypothesis) and the README's copy left behind.
-    """
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^```yaml\n(.*?)^```", readme, flags=re.MULTILINE | re.DOTALL)
-    copies = [yaml.safe_load(block) for block in blocks if block.startswith("name: recommenders\n")]
-    assert copies == [yaml.safe_load((ROOT / "experiments" / "recommenders.yaml").read_text(encoding="utf-8"))]

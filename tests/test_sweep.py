@@ -240,7 +240,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
 
 
 def test_compare_runs_and_sweeps_side_by_side(tmp_path, capsys):
-    quick = ["--steps", "3", "--set", "n_people=200", "--quiet", "--no-plots"]
+    quick = ["--steps", "4", "--set", "n_people=200", "--quiet", "--no-plots"]  # as long as the sweep's runs
     assert main(["run", "echo_chamber", *quick, "--out", str(tmp_path / "a")]) == 0
     assert main(["run", "bridging", *quick, "--out", str(tmp_path / "b")]) == 0
     sweep(experiment(seed=1), out=tmp_path / "s", workers=1, progress=False, plots=False)

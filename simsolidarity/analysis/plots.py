@@ -6,17 +6,18 @@ so drawing works without a display and without global state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import math
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simsolidarity.analysis.summary import summarize
+from simsolidarity.analysis.summary import interval_note, summarize
 from simsolidarity.model.outcomes import OPINIONS_PLOT, OUTCOMES, plot_outcomes, run_plot_names
 from simsolidarity.running.results import Sweep
 
@@ -150,6 +151,14 @@ def save_plots(folder: Path, names: tuple[str, ...], series: Series, snapshots: 
 
 #: More parameter points than this are not drawn as separate time series (the figure would be unreadable).
 MAX_TIMESERIES_POINTS = 12
+#: Most series (lines, or sets of points with error bars) in one panel; more are split over panels.
+MAX_SERIES = 6
+#: The marker and line style of the i-th series of a panel: series that coincide stay visible, the
+#: open markers of one inside the other's, the dashes of one over the other's line.
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
+SERIES_LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+#: How far apart, in category widths, the error bars of neighbouring series at one category are drawn.
+DODGE = 0.12
 
 
 def _is_numeric(values: list) -> bool:
@@ -161,86 +170,168 @@ def point_label(values: Mapping[str, object]) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
 
-def _band(ax, x: np.ndarray, rows: pd.DataFrame, label: str | None, numeric: bool) -> None:
-    """Means with their 95% confidence interval, shaded (numeric x) or as error bars."""
+def panels_of(items: Sequence[Any], most: int = MAX_SERIES) -> list[list[Any]]:
+    """``items`` split in order into the fewest panels of at most ``most`` each, as even as can be."""
+    items = list(items)
+    count = max(math.ceil(len(items) / most), 1)
+    size, extra = divmod(len(items), count)
+    cuts = np.cumsum([0] + [size + (i < extra) for i in range(count)])
+    return [items[start:stop] for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
+
+
+def _style(index: int) -> dict[str, Any]:
+    """Colour, marker and line style of the ``index``-th series of a panel: no two alike within a panel."""
+    return {"color": f"C{index}", "marker": SERIES_MARKERS[index % len(SERIES_MARKERS)],
+            "linestyle": SERIES_LINESTYLES[index % len(SERIES_LINESTYLES)]}
+
+
+def _error(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The means and their error bar lengths below and above (0 where the interval touches the mean)."""
     mean, low, high = (rows[name].to_numpy(dtype=float) for name in ("mean", "low", "high"))
-    line = ax.plot(x, mean, marker="o", markersize=3, label=label)[0]
+    # a bootstrap interval of equal values may differ from their mean in the last bit
+    return mean, np.clip(np.stack([mean - low, high - mean]), 0.0, None)
+
+
+def _draw_series(ax, x: np.ndarray, rows: pd.DataFrame, label: str | None, index: int, numeric: bool,
+                 offset: float) -> None:
+    """One series: a line with a band over a numeric parameter; over categories, points with error
+    bars and no line, since nothing lies between two categories."""
+    style = _style(index)
+    mean, error = _error(rows)
     if numeric:
-        ax.fill_between(x, low, high, alpha=0.2, color=line.get_color(), linewidth=0)
+        ax.plot(x, mean, label=label, linewidth=1.4, markersize=5, markerfacecolor="none", **style)
+        ax.fill_between(x, mean - error[0], mean + error[1], alpha=0.15, color=style["color"], linewidth=0)
     else:
-        ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="none", color=line.get_color(), capsize=3)
+        ax.errorbar(x + offset, mean, yerr=error, fmt=style["marker"], color=style["color"], linestyle="none",
+                    capsize=3, markersize=5, label=label)
+
+
+def _title(figure: Figure, title: str, *notes: str) -> None:
+    """The figure's title, and under it its notes, wrapped to the figure's width."""
+    width = int(figure.get_figwidth() * 12)  # characters of a medium-size font per line
+    lines = [title, *textwrap.wrap("; ".join(note for note in notes if note), width)]
+    figure.suptitle("\n".join(lines), fontsize="medium")
+
+
+def _interval_words(kinds: Iterable[str]) -> str:
+    """The intervals drawn, in words, from the ``interval`` column of the summaries drawn."""
+    kinds = set(kinds)
+    return interval_note(kinds) if kinds else "95% interval of the mean"
 
 
 def sweep_outcome_figure(outcome: str, swept: Sequence[str], table: pd.DataFrame, title: str) -> Figure:
-    """An outcome against each swept parameter: mean over runs with a 95% CI, one line per value of a second one."""
-    figure = Figure(figsize=(max(7.0, 5.2 * len(swept)), 4.2), layout="constrained")
-    axes = figure.subplots(1, len(swept), squeeze=False)[0]
-    for ax, x_name in zip(axes, swept, strict=True):
+    """An outcome against each swept parameter: mean over runs with its 95% interval, a series per level of another.
+
+    A numeric parameter is drawn as lines with bands; a categorical one (a recommender's name) as
+    points with error bars, the series dodged a little so that their bars do not hide each other.
+    A panel holds at most :data:`MAX_SERIES` series: the levels of the second parameter are spread
+    over several panels (one row per swept parameter) when there are more. Panels share the y axis.
+    The note under the title names the interval: percentile bootstrap for an outcome with bounds
+    (it stays inside them), Student-t otherwise.
+    """
+    layout = []
+    for x_name in swept:
         line_name = next((name for name in swept if name != x_name), None)
+        levels = [None] if line_name is None else list(dict.fromkeys(table[line_name]))
+        if _is_numeric(levels):
+            levels.sort()
+        layout.append((x_name, line_name, panels_of(levels)))
+    columns = max(len(chunks) for _, _, chunks in layout)
+    rows = 1 if columns == 1 else len(layout)
+    figure = Figure(figsize=(max(7.0, 5.2 * (len(layout) if rows == 1 else columns)), 4.2 * rows + 0.4),
+                    layout="constrained")
+    grid = figure.subplots(rows, len(layout) if rows == 1 else columns, squeeze=False, sharey=True)
+    axes = iter(grid.ravel())
+    kinds: set[str] = set()
+    for x_name, line_name, chunks in layout:
         by = [x_name] if line_name is None else [line_name, x_name]
         summary = summarize(table, [outcome], by=by)
+        kinds.update(summary["interval"])
         x_values = list(dict.fromkeys(table[x_name]))
         numeric = _is_numeric(x_values)
         if numeric:
             x_values.sort()
         position = {value: (value if numeric else i) for i, value in enumerate(x_values)}
-        levels = [None] if line_name is None else list(dict.fromkeys(table[line_name]))
-        for level in levels:
-            rows = summary if line_name is None else summary[summary[line_name] == level]
-            rows = rows.assign(_x=rows[x_name].map(position)).sort_values("_x")
-            _band(ax, rows["_x"].to_numpy(dtype=float), rows, point_label({line_name: level}) if line_name else None,
-                  numeric)
-        if not numeric:
-            ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
-        ax.set_xlabel(x_name)
-        ax.set_ylabel(f"{outcome} (final-window mean)")
-        ax.grid(alpha=0.3)
-        if line_name:
-            ax.legend(fontsize="small", frameon=False)
-    figure.suptitle(f"{title}: {outcome} (mean, 95% CI over replicates and other parameters)", fontsize="medium")
+        row_axes = [next(axes) for _ in range(1 if rows == 1 else columns)]
+        for ax, levels in zip(row_axes, chunks, strict=False):
+            for index, level in enumerate(levels):
+                part = summary if line_name is None else summary[summary[line_name] == level]
+                part = part.assign(_x=part[x_name].map(position)).sort_values("_x")
+                offset = (index - (len(levels) - 1) / 2) * DODGE
+                label = None if line_name is None else point_label({line_name: level})
+                _draw_series(ax, part["_x"].to_numpy(dtype=float), part, label, index, numeric, offset)
+            if not numeric:
+                ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
+                ax.set_xlim(-0.5, len(x_values) - 0.5)
+            ax.set_xlabel(x_name)
+            ax.set_ylabel(f"{outcome} (final-window mean)")
+            ax.yaxis.set_tick_params(labelleft=True)
+            ax.grid(alpha=0.3)
+            if line_name:
+                ax.legend(fontsize="small", frameon=False)
+        for ax in row_axes[len(chunks):]:
+            ax.remove()
+    _title(figure, f"{title}: {outcome}", "mean over replicates and other parameters",
+           f"bars and bands: {_interval_words(kinds)}")
     return figure
 
 
-def sweep_timeseries_figure(outcome: str, bands: pd.DataFrame, labels: Mapping[Any, str], title: str) -> Figure:
+def sweep_timeseries_figure(
+    outcome: str, bands: pd.DataFrame, labels: Mapping[Any, str], title: str, note: str | None = None
+) -> Figure:
     """An outcome over time per group of runs: mean over the group's runs with a 95% band.
 
     ``bands`` is :func:`~simsolidarity.analysis.summary.summarize` of a time series by
-    ``("group", "step")``; ``labels`` names each group, in the order drawn.
+    ``("group", "step")``; ``labels`` names each group, in the order drawn. At most
+    :data:`MAX_SERIES` groups share a panel (more are spread over panels with the same axes), each
+    with its own line style, so groups that coincide stay visible. ``note`` is added to the note
+    under the title (e.g. that the groups are unpaired).
     """
-    figure = Figure(figsize=(8, 4.4), layout="constrained")
-    ax = figure.subplots()
-    if len(labels) > 10:  # the default cycle repeats after ten colours
-        ax.set_prop_cycle(color=matplotlib.colormaps["tab20"].colors)
     rows = bands[bands["outcome"] == outcome]
-    for group, label in labels.items():
-        band = rows[rows["group"] == group]
-        steps = band["step"].to_numpy()
-        line = ax.plot(steps, band["mean"], label=label, linewidth=1.3)[0]
-        ax.fill_between(steps, band["low"], band["high"], alpha=0.18, color=line.get_color(), linewidth=0)
-    ax.set_xlabel("step")
-    ax.set_ylabel(outcome)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
-    figure.suptitle(f"{title}: {outcome} over time (mean, 95% band over replicates)")
+    chunks = panels_of(list(labels))
+    columns = min(len(chunks), 2)
+    figure = Figure(figsize=(8 if columns == 1 else 13, 4.4 * math.ceil(len(chunks) / columns) + 0.3),
+                    layout="constrained")
+    grid = figure.subplots(math.ceil(len(chunks) / columns), columns, squeeze=False, sharex=True, sharey=True)
+    for ax, groups in zip(grid.ravel(), chunks, strict=False):
+        for index, group in enumerate(groups):
+            band = rows[rows["group"] == group]
+            steps = band["step"].to_numpy()
+            style = _style(index)
+            ax.plot(steps, band["mean"], label=labels[group], linewidth=1.3, color=style["color"],
+                    linestyle=style["linestyle"])
+            ax.fill_between(steps, band["low"], band["high"], alpha=0.15, color=style["color"], linewidth=0)
+        ax.set_xlabel("step")
+        ax.set_ylabel(outcome)
+        ax.xaxis.set_tick_params(labelbottom=True)
+        ax.yaxis.set_tick_params(labelleft=True)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
+    for ax in grid.ravel()[len(chunks):]:
+        ax.remove()
+    _title(figure, f"{title}: {outcome} over time", f"bands: {_interval_words(rows['interval'])} over replicates",
+           note or "")
     return figure
 
 
 def frontier_figure(experiment, table: pd.DataFrame) -> Figure:
-    """The trade-off between two outcomes: each point's mean with 95% CIs on both axes.
+    """The trade-off between two outcomes: each point's mean with 95% intervals on both axes.
 
     The line joins the points that no other point beats on both outcomes at once (lower x and
-    higher y, e.g. less polarization and more belonging).
+    higher y, e.g. less polarization and more belonging). Each point has its own colour and
+    marker, so that points of equal means stay apart in the legend.
     """
     x_name, y_name = experiment.frontier
     figure = Figure(figsize=(7.5, 5), layout="constrained")
     ax = figure.subplots()
-    summary = summarize(table, [x_name, y_name]).set_index(["outcome", "point"])
+    summary = summarize(table, [x_name, y_name])
+    indexed = summary.set_index(["outcome", "point"])
     means = []
-    for point in sorted(summary.loc[x_name].index):
-        x, x_low, x_high = summary.loc[(x_name, point), ["mean", "low", "high"]]
-        y, y_low, y_high = summary.loc[(y_name, point), ["mean", "low", "high"]]
-        ax.errorbar(x, y, xerr=[[x - x_low], [x_high - x]], yerr=[[y - y_low], [y_high - y]], fmt="o",
-                    capsize=2, label=point_label(experiment.points[point]))
+    for index, point in enumerate(sorted(indexed.loc[x_name].index)):
+        (x,), x_error = _error(indexed.loc[[(x_name, point)]])
+        (y,), y_error = _error(indexed.loc[[(y_name, point)]])
+        ax.errorbar(x, y, xerr=x_error, yerr=y_error, fmt=SERIES_MARKERS[index % len(SERIES_MARKERS)],
+                    color=f"C{index % 10}", capsize=2, label=point_label(experiment.points[point]))
         means.append((x, y))
     efficient = sorted(
         (x, y) for x, y in means if not any(ox <= x and oy >= y and (ox, oy) != (x, y) for ox, oy in means)
@@ -251,7 +342,8 @@ def frontier_figure(experiment, table: pd.DataFrame) -> Figure:
     ax.set_ylabel(f"{y_name} (higher is better)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
-    figure.suptitle(f"{experiment.name}: {y_name} against {x_name} (mean and 95% CI per point)")
+    _title(figure, f"{experiment.name}: {y_name} against {x_name}", "mean per point",
+           f"bars: {_interval_words(summary['interval'])}")
     return figure
 
 
@@ -280,17 +372,18 @@ def save_sweep_plots(folder: Path, experiment, sweep: Sweep) -> list[Path]:
 
 
 def save_band_plots(
-    folder: Path, outcomes: Sequence[str], series: pd.DataFrame, labels: Mapping[Any, str], title: str
+    folder: Path, outcomes: Sequence[str], series: pd.DataFrame, labels: Mapping[Any, str], title: str,
+    note: str | None = None,
 ) -> list[Path]:
     """``<outcome>_timeseries.png`` for each outcome: one mean line with a 95% band per group of runs.
 
     ``series`` is a tidy time series with a ``group`` column (one row per run and step); ``labels``
-    names the groups to draw, in order.
+    names the groups to draw, in order; ``note`` is added under each figure's title.
     """
     bands = summarize(series, outcomes, by=("group", "step"))
     written = []
     for outcome in outcomes:
         path = folder / f"{outcome}_timeseries.png"
-        sweep_timeseries_figure(outcome, bands, labels, title).savefig(path, dpi=100)
+        sweep_timeseries_figure(outcome, bands, labels, title, note).savefig(path, dpi=100)
         written.append(path)
     return written

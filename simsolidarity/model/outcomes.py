@@ -19,13 +19,12 @@ are ``nan``, never a made-up number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
-from scipy import stats
 
 from simsolidarity.errors import SimsolidarityError, shown
 from simsolidarity.registry import check_registration
@@ -64,6 +63,8 @@ def bimodality(opinion: np.ndarray) -> float:
     n = opinion.size
     if n < 4 or np.ptp(opinion) == 0:
         return float("nan")
+    from scipy import stats  # here, not at the top: scipy.stats takes a second to import
+
     g = stats.skew(opinion, bias=False)
     k = stats.kurtosis(opinion, fisher=True, bias=False)
     return float((g**2 + 1) / (k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
@@ -226,6 +227,10 @@ class ObservedState(Protocol):
 
 #: How an outcome is read off a state: ``report(state) -> float``.
 Report = Callable[[ObservedState], float]
+#: The least and the greatest value a measure can take; ``None`` where it has no bound on that side.
+Bounds = tuple[float | None, float | None]
+#: The bounds of a measure that can take any value.
+UNBOUNDED: Bounds = (None, None)
 
 
 class OutcomeError(SimsolidarityError):
@@ -245,6 +250,8 @@ class Outcome:
         label: its line's legend in those plots (``None``: its name).
         line_order: where its line comes among the lines of a plot: lower first, equal ones in
             the order of :data:`OUTCOMES`.
+        bounds: the least and the greatest value the measure can take (``None``: no bound on that
+            side), e.g. ``(0.0, 1.0)`` for a share; an interval of its mean stays inside them.
     """
 
     name: str
@@ -254,6 +261,12 @@ class Outcome:
     plots: tuple[str, ...] = ()
     label: str | None = None
     line_order: int = 0
+    bounds: Bounds = UNBOUNDED
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the measure has a bound on either side."""
+        return self.bounds != UNBOUNDED
 
     def __post_init__(self) -> None:
         if self.label is None:
@@ -298,8 +311,23 @@ def _checked_plots(name: str, plots: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
+def _checked_bounds(name: str, bounds: Any) -> Bounds:
+    """``bounds`` as ``(low, high)``: each a finite number or ``None``, ``low < high`` when both are given."""
+    expected = "(low, high), each a number or None"
+    if isinstance(bounds, str) or not isinstance(bounds, Sequence) or len(bounds) != 2:
+        raise OutcomeError(f"bounds of outcome {name!r} must be {expected}, not {shown(bounds)}")
+    for bound in bounds:
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)
+                                  or not np.isfinite(bound)):
+            raise OutcomeError(f"bounds of outcome {name!r} must be {expected}, not {shown(bounds)}")
+    low, high = (None if bound is None else float(bound) for bound in bounds)
+    if low is not None and high is not None and not low < high:
+        raise OutcomeError(f"bounds of outcome {name!r}: the low bound must be below the high one, not {shown(bounds)}")
+    return low, high
+
+
 def _register(name: str, report: Report, meaning: str, family: str, plots: Iterable[str], label: str | None,
-              line_order: int, replace: bool) -> None:
+              line_order: int, bounds: Bounds, replace: bool) -> None:
     if not callable(report):
         raise OutcomeError(f"outcome {name!r} must be read by a function report(state) -> float, not {shown(report)}")
     _check_text(meaning, f"the meaning of outcome {name!r}")
@@ -309,24 +337,25 @@ def _register(name: str, report: Report, meaning: str, family: str, plots: Itera
     if isinstance(line_order, bool) or not isinstance(line_order, int):
         raise OutcomeError(f"the line_order of outcome {name!r} must be an integer, not {shown(line_order)}")
     chosen_plots = _checked_plots(name, plots)
+    chosen_bounds = _checked_bounds(name, bounds)
     taken = OUTCOMES.get(name)
     # the function decides: a cell run again with a new meaning or label still replaces its outcome
     check_registration(name, report, None if taken is None else taken.report, built_in=name in BUILT_IN_OUTCOMES,
                        kind="outcome", replace=replace, error=OutcomeError)
-    OUTCOMES[name] = Outcome(name, meaning, report, family, chosen_plots, label, line_order)
+    OUTCOMES[name] = Outcome(name, meaning, report, family, chosen_plots, label, line_order, chosen_bounds)
 
 
 @overload
 def register_outcome(
     name: str, report: None = None, *, meaning: str, family: str, plots: Iterable[str] = (),
-    label: str | None = None, line_order: int = 0, replace: bool = False,
+    label: str | None = None, line_order: int = 0, bounds: Bounds = UNBOUNDED, replace: bool = False,
 ) -> Callable[[Report], Report]: ...
 
 
 @overload
 def register_outcome(
     name: str, report: Report, *, meaning: str, family: str, plots: Iterable[str] = (),
-    label: str | None = None, line_order: int = 0, replace: bool = False,
+    label: str | None = None, line_order: int = 0, bounds: Bounds = UNBOUNDED, replace: bool = False,
 ) -> Report: ...
 
 
@@ -339,6 +368,7 @@ def register_outcome(
     plots: Iterable[str] = (),
     label: str | None = None,
     line_order: int = 0,
+    bounds: Bounds = UNBOUNDED,
     replace: bool = False,
 ) -> Report | Callable[[Report], Report]:
     """Register ``report`` as the outcome ``name``; without ``report``, a decorator that registers the function.
@@ -355,6 +385,10 @@ def register_outcome(
         label: its line's legend in those plots (default: its name).
         line_order: where its line comes among the lines of a plot: lower first, equal ones in
             the order of :data:`OUTCOMES` (a new outcome's line comes last).
+        bounds: the least and the greatest value the measure can take, ``None`` for no bound on
+            that side: ``(0, 1)`` for a share, ``(-1, 1)`` for a correlation, ``(0, None)`` for a
+            count. The interval of a bounded outcome's mean over runs is a percentile bootstrap
+            interval, which stays inside them; an unbounded one gets a Student-t interval.
         replace: allow taking a name already registered to another function, a built-in
             outcome's included; a replaced outcome keeps its place in :data:`OUTCOMES`.
 
@@ -367,14 +401,15 @@ def register_outcome(
     Raises:
         OutcomeError: for a bad name (or ``step``), something that is not callable, an empty
             meaning, family or label, a bad plot name (``opinions`` included: it draws no outcome),
-            and, without ``replace``, a name taken by a built-in outcome or by another function.
+            bounds other than two numbers or ``None`` with the low one below the high one, and,
+            without ``replace``, a name taken by a built-in outcome or by another function.
     """
     _check_name(name, "an outcome's name")
     if name == STEP_COLUMN:
         raise OutcomeError(f"an outcome cannot be named {STEP_COLUMN!r}: the time series' step column has that name")
 
     def decorate(function: Report) -> Report:
-        _register(name, function, meaning, family, plots, label, line_order, replace)
+        _register(name, function, meaning, family, plots, label, line_order, bounds, replace)
         return function
 
     return decorate if report is None else decorate(report)
@@ -390,54 +425,57 @@ BUILT_IN_OUTCOMES: Mapping[str, Outcome] = MappingProxyType({})
 # The built-in outcomes: the order of the time series' columns. In a plot, the headline measure
 # (Esteban-Ray polarization) comes first and the share of needs unmet, not a level of support, last.
 register_outcome("opinion_variance", lambda s: opinion_variance(s.opinion), family="polarization",
-                 meaning="variance of opinions", plots=("polarization",), label="opinion variance")
+                 meaning="variance of opinions", plots=("polarization",), label="opinion variance",
+                 bounds=(0.0, 1.0))  # opinions lie in [-1, 1]
 register_outcome("bimodality", lambda s: bimodality(s.opinion), family="polarization",
                  meaning="Pfister's bimodality coefficient of opinions", plots=("polarization",),
-                 label="bimodality coefficient")
+                 label="bimodality coefficient", bounds=(0.0, None))  # the small-sample corrections can pass 1
 register_outcome("esteban_ray", lambda s: esteban_ray(s.opinion), family="polarization",
                  meaning="Esteban-Ray polarization (20 bins, alpha 1.6)", plots=("polarization",),
-                 label="Esteban-Ray polarization", line_order=-1)
+                 label="Esteban-Ray polarization", line_order=-1, bounds=(0.0, 1.0))  # 1: a 50/50 split at the ends
 register_outcome("opinion_clusters", lambda s: opinion_clusters(s.opinion), family="polarization",
-                 meaning="major opinion clusters (>= 1% of people)")
+                 meaning="major opinion clusters (>= 1% of people)", bounds=(0.0, None))
 register_outcome("echo_chamber_index", lambda s: echo_chamber_index(s.opinion, s.exposure_mean),
                  family="echo chamber", meaning="correlation of own opinion with mean opinion met",
-                 plots=("echo_chamber",), label="echo-chamber index")
+                 plots=("echo_chamber",), label="echo-chamber index", bounds=(-1.0, 1.0))  # a correlation
 register_outcome("exposure_diversity", lambda s: exposure_diversity(s.exposure_spread), family="echo chamber",
                  meaning="mean spread of the opinions a person met", plots=("echo_chamber",),
-                 label="exposure diversity (std)")
+                 label="exposure diversity (std)", bounds=(0.0, 1.0))  # a population std of values in [-1, 1]
 register_outcome("support_received", lambda s: support_received(s.in_need, s.support), family="support",
-                 meaning="mean support received by people in need", plots=("support",), label="support received")
+                 meaning="mean support received by people in need", plots=("support",), label="support received",
+                 bounds=(0.0, 1.0))
 register_outcome("support_online", lambda s: support_received(s.in_need, s.support_online), family="support",
                  meaning="mean support through online contacts, people in need", plots=("support",),
-                 label="through online ties")
+                 label="through online ties", bounds=(0.0, 1.0))
 register_outcome("support_offline", lambda s: support_received(s.in_need, s.support_offline), family="support",
                  meaning="mean support through face-to-face contacts, people in need", plots=("support",),
-                 label="through face-to-face ties")
+                 label="through face-to-face ties", bounds=(0.0, 1.0))
 register_outcome("unmet_need_share", lambda s: unmet_need_share(s.in_need, s.support, s.params.depth_need),
                  family="support", meaning="share of people in need whose support fell short",
-                 plots=("support",), label="share of needs unmet", line_order=1)
+                 plots=("support",), label="share of needs unmet", line_order=1, bounds=(0.0, 1.0))
 register_outcome("support_isolated", lambda s: support_received(_in_need_isolated(s), s.support),
                  family="support", meaning="mean support received, most isolated quartile in need",
-                 plots=("support",), label="received, most isolated quartile")
+                 plots=("support",), label="received, most isolated quartile", bounds=(0.0, 1.0))
 register_outcome("belonging", lambda s: mean_of(s.belonging), family="belonging", meaning="mean belonging",
-                 plots=("belonging",), label="everyone")
+                 plots=("belonging",), label="everyone", bounds=(0.0, 1.0))
 register_outcome("belonging_isolated", lambda s: mean_of(s.belonging, s.most_isolated), family="belonging",
                  meaning="mean belonging of the most isolated quartile", plots=("belonging",),
-                 label="most isolated quartile")
+                 label="most isolated quartile", bounds=(0.0, 1.0))
 register_outcome("active_virtual_groups",
                  lambda s: active_virtual_groups(group_sizes(s.memberships, s.n_virtual_groups)),
-                 family="structure", meaning="virtual groups with two or more members")
+                 family="structure", meaning="virtual groups with two or more members", bounds=(0.0, None))
 register_outcome("group_size_gini", lambda s: gini(group_sizes(s.memberships, s.n_virtual_groups)),
                  family="structure", meaning="Gini coefficient of virtual group sizes", plots=("structure",),
-                 label="Gini of group sizes")
+                 label="Gini of group sizes", bounds=(0.0, 1.0))
 register_outcome("group_opinion_spread",
                  lambda s: group_opinion_spread(s.memberships, s.opinion, s.n_virtual_groups),
-                 family="structure", meaning="mean spread of opinions inside a virtual group")
+                 family="structure", meaning="mean spread of opinions inside a virtual group",
+                 bounds=(0.0, 1.0))  # a population std of opinions in [-1, 1]
 register_outcome("share_ties_online", lambda s: share_ties_online(s.contact_online), family="structure",
                  meaning="share of this step's contacts that were online", plots=("structure",),
-                 label="share of contacts online")
+                 label="share of contacts online", bounds=(0.0, 1.0))
 register_outcome("mean_tie_distance", lambda s: mean_tie_distance(s.contact_distance), family="structure",
-                 meaning="mean grid distance of this step's contacts (reach)")
+                 meaning="mean grid distance of this step's contacts (reach)", bounds=(0.0, None))
 
 BUILT_IN_OUTCOMES = MappingProxyType(dict(OUTCOMES))
 

@@ -43,10 +43,9 @@ from typing import Any
 import numpy as np
 
 from simsolidarity.errors import ParameterError, shown
-from simsolidarity.model.model import estimate_memory
+from simsolidarity.model.memory import estimate_memory
 from simsolidarity.model.outcomes import OUTCOMES
 from simsolidarity.model.parameters import PARAMETERS, resolve_changes
-from simsolidarity.running.run import DEFAULT_FINAL_WINDOW
 from simsolidarity.running.samplers import RANGE_SAMPLERS, SAMPLERS, Sampler, SamplerError
 from simsolidarity.running.scenario import (
     Outputs,
@@ -66,6 +65,8 @@ from simsolidarity.running.scenario import (
     suggestion,
 )
 
+#: Steps at the end of a run whose outcomes are averaged into its summary (``final_window``).
+DEFAULT_FINAL_WINDOW = 10
 EXPERIMENT_KEYS = (
     "name", "description", "scenario", "seed", "steps", "replicates", "paired", "sampler", "samples",
     "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis",
@@ -207,7 +208,8 @@ class Experiment:
             self.scenario,
             model={**self.scenario.model, **run.values},
             seed=run.seed,
-            outputs=Outputs(outcomes=self.outcomes, plots=()),
+            outputs=Outputs(outcomes=self.outcomes, plots=(), people_every=self.scenario.outputs.people_every,
+                            network_every=self.scenario.outputs.network_every),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,6 +40,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.csv"
 PLOTS = "plots"
+#: A run folder's people table (``outputs: people``) and network files (``outputs: network``):
+#: GraphML at the last step, or at each recorded step (format with ``step=``).
+PEOPLE = "people.csv.gz"
+NETWORK = "network.graphml"
+NETWORK_AT_STEP = "network-step-{step:05d}.graphml"
 #: A sweep folder's record of its experiment, its run folders, tables and log.
 EXPERIMENT_FILE = "experiment.json"
 RUNS = "runs"
@@ -150,10 +155,12 @@ def write_table(path: Path, table: pd.DataFrame | Mapping[str, Sequence[Any]] | 
 
     The one writer of every table in a results folder: floats at full precision (they read back
     equal), missing values as empty cells, no index column, ``\\n`` line ends, so that the same
-    numbers always give the same bytes.
+    numbers always give the same bytes. A path ending in ``.gz`` is compressed with gzip, its
+    header's time set to 0 so that the bytes stay the same.
     """
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
-    frame.to_csv(path, index=False, lineterminator="\n", na_rep="")
+    compression = {"method": "gzip", "mtime": 0} if Path(path).suffix == ".gz" else "infer"
+    frame.to_csv(path, index=False, lineterminator="\n", na_rep="", compression=compression)
 
 
 def read_table(path: Path) -> pd.DataFrame:

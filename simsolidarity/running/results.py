@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from simsolidarity.errors import SimsolidarityError
+from simsolidarity.errors import SimsolidarityError, shown
 from simsolidarity.running.folders import (
     EXPERIMENT_FILE,
     FAILURES,
     HYPOTHESES,
     MANIFEST,
+    NETWORK,
+    NETWORK_AT_STEP,
+    PEOPLE,
     SENSITIVITY,
     TIMESERIES,
     complete_runs,
@@ -32,7 +35,10 @@ from simsolidarity.running.folders import (
 )
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from simsolidarity.model.model import SolidarityModel
+    from simsolidarity.model.people import PeopleRecorder
 
 #: The columns that identify a run of a sweep, first in every sweep table.
 RUN_COLUMNS = ("run", "point", "replicate", "seed")
@@ -66,6 +72,9 @@ def summary_table(folder: Path, experiment: dict[str, Any]) -> pd.DataFrame:
 @dataclass(frozen=True, eq=False)
 class Run:
     """One simulation run: its record, its time series and, when just run, its model.
+
+    What the scenario asked to record of its people is :attr:`people` (a table) and
+    :meth:`network` (a graph).
 
     Attributes:
         manifest: the run's record: the resolved ``scenario``, ``seed``, ``steps``,
@@ -109,6 +118,67 @@ class Run:
     def summary(self) -> dict[str, float]:
         """Each outcome's mean over the last ``final_window`` steps (nan where undefined)."""
         return {name: float("nan") if value is None else value for name, value in self.manifest["summary"].items()}
+
+    @property
+    def _recorder(self) -> PeopleRecorder | None:
+        return getattr(self.model, "people_recorder", None) if self.model is not None else None
+
+    @cached_property
+    def people(self) -> pd.DataFrame | None:
+        """Each person at the steps the scenario recorded (``outputs: people: {every: k}``); ``None`` if none.
+
+        One row per person and recorded step (0, k, 2k, ... and the last): ``step``, ``person``
+        (the agent's ``unique_id``, Mesa's ``AgentID``), then the variables of
+        :data:`~simsolidarity.model.people.PEOPLE_VARIABLES`. From the run's model when it was
+        made in this process, else read from the folder's ``people.csv.gz`` when first asked for.
+        """
+        recorder = self._recorder
+        if recorder is not None and recorder.people is not None:
+            return recorder.people
+        if self.folder is not None and (self.folder / PEOPLE).is_file():
+            return read_table(self.folder / PEOPLE)
+        return None
+
+    def network(self, step: int | None = None) -> nx.Graph:
+        """The network at ``step`` (default: the last step) as a networkx graph.
+
+        People and virtual groups as nodes, local ties and the step's meetings and memberships as
+        edges, with their attributes: see :func:`~simsolidarity.model.people.network_graph`. From
+        the run's model when it was made in this process (its last step, or a step it recorded),
+        else read from the folder's GraphML file (``outputs: network``), with the same nodes,
+        edges and attributes.
+
+        Raises:
+            SimsolidarityError: for a step whose network was not recorded, naming those that were.
+        """
+        wanted = int(self.manifest["steps"]) if step is None else step
+        recorder = self._recorder
+        if recorder is not None and wanted in recorder.networks:
+            return recorder.networks[wanted]
+        if self.model is not None and wanted == self.model.steps:
+            from simsolidarity.model.people import network_graph
+
+            return network_graph(self.model)
+        files = self._network_files()
+        if wanted in files and files[wanted].is_file():
+            import networkx as nx  # only here: the command line starts without it
+
+            return nx.read_graphml(files[wanted])
+        recorded = sorted({*(recorder.networks if recorder is not None else ()), *files})
+        steps = ", ".join(map(str, recorded)) if recorded else "none (see outputs: network in the scenario)"
+        raise SimsolidarityError(f"step {shown(wanted)}: no network recorded at that step; recorded at steps: {steps}")
+
+    def _network_files(self) -> dict[int, Path]:
+        """The run folder's network files by step, as the scenario's ``outputs: network`` asked for them."""
+        asked = self.manifest["scenario"].get("outputs", {}).get("network")
+        if self.folder is None or asked is None:
+            return {}
+        last = int(self.manifest["steps"])
+        if asked == "final":
+            return {last: self.folder / NETWORK}
+        from simsolidarity.model.people import recorded_steps
+
+        return {step: self.folder / NETWORK_AT_STEP.format(step=step) for step in recorded_steps(asked["every"], last)}
 
 
 @dataclass(frozen=True, eq=False)

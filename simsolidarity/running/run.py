@@ -21,8 +21,13 @@ from tqdm.auto import tqdm
 
 from simsolidarity.errors import SimsolidarityError
 from simsolidarity.model.model import SolidarityModel
+from simsolidarity.model.people import PeopleRecorder
+from simsolidarity.running.experiment import DEFAULT_FINAL_WINDOW
 from simsolidarity.running.folders import (
     MANIFEST,
+    NETWORK,
+    NETWORK_AT_STEP,
+    PEOPLE,
     PLOTS,
     TIMESERIES,
     atomic_folder,
@@ -35,9 +40,6 @@ from simsolidarity.running.folders import (
 )
 from simsolidarity.running.scenario import Scenario
 
-#: Steps at the end of a run whose outcomes are averaged into its summary.
-DEFAULT_FINAL_WINDOW = 10
-
 #: Opinions of every person at given steps: ``{0: start, steps: end}``.
 Snapshots = dict[int, np.ndarray]
 #: Draws a run's plots into a folder: ``draw(folder, *, scenario, recorded, snapshots)`` -> the files
@@ -45,12 +47,30 @@ Snapshots = dict[int, np.ndarray]
 DrawRun = Callable[..., list[Path]]
 
 
-def simulate(scenario: Scenario, *, progress: bool = False) -> tuple[SolidarityModel, Snapshots]:
-    """Run the scenario's model for its steps; returns the model and the opinions at start and end."""
+def simulate(scenario: Scenario, *, progress: bool | str = False) -> tuple[SolidarityModel, Snapshots]:
+    """Run the scenario's model for its steps; returns the model and the opinions at start and end.
+
+    What the scenario's outputs ask of its people (``people``, ``network``) is recorded as the
+    model steps, by a :class:`~simsolidarity.model.people.PeopleRecorder` that stays with the model
+    as ``model.people_recorder``, as its outcomes stay in ``model.datacollector`` (``None`` when
+    nothing is asked). Recording reads the model's arrays only: it changes no simulated number.
+    """
     model = SolidarityModel(scenario.model, rng=scenario.seed, outcomes=scenario.collected_outcomes)
+    outputs = scenario.outputs
+    recorder = None
+    if outputs.people_every is not None or outputs.network_every is not None:
+        recorder = PeopleRecorder(outputs.people_every, outputs.network_every)
+        recorder.record(model)
+    model.people_recorder = recorder
     start = model.opinion.copy()
-    for _ in tqdm(range(scenario.steps), desc=scenario.name, unit="step", disable=not progress):
+    # the bar is cleared when the run ends, unless asked to stay (progress="keep", run --keep-progress)
+    for _ in tqdm(range(scenario.steps), desc=scenario.name, unit="step", disable=not progress,
+                  leave=progress == "keep"):
         model.step()
+        if recorder is not None:
+            recorder.record(model)
+    if recorder is not None:
+        recorder.finish(model)
     return model, {0: start, model.steps: model.opinion.copy()}
 
 
@@ -81,13 +101,16 @@ def manifest(
     window: int = DEFAULT_FINAL_WINDOW,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The record of a run: its scenario, seed, outcomes at the last step (``final_outcomes``), their
-    means over the last ``window`` steps (``summary``, what sweeps and comparisons use), versions and times.
+    """The record of a run: its scenario, where it came from (``source``) and the values set over it
+    (``overrides``: each ``key``, ``value`` and ``source``, e.g. ``--set``), seed, outcomes at the last
+    step (``final_outcomes``), their means over the last ``window`` steps (``summary``, what sweeps and
+    comparisons use), versions and times.
     """
     final = {name: table[name].iloc[-1].item() for name in table.columns if name != "step"}
     return {
         "scenario": scenario.to_dict(),
         "source": scenario.source,
+        "overrides": [override.to_dict() for override in scenario.overrides],
         "seed": scenario.seed,
         "steps": model.steps,
         **(extra or {}),
@@ -103,20 +126,48 @@ def manifest(
 
 
 def write_run(
-    folder: Path, record: dict[str, Any], table: pd.DataFrame, plots: Callable[[Path], list[Path]] | None = None
+    folder: Path,
+    record: dict[str, Any],
+    table: pd.DataFrame,
+    plots: Callable[[Path], list[Path]] | None = None,
+    *,
+    recorder: PeopleRecorder | None = None,
 ) -> dict[str, Any]:
     """Write a run's files into ``folder`` (which must exist); returns the manifest as written.
 
     ``plots(folder)`` draws the run's plots into the folder it is given (``plots/``) and returns
-    the files; without it, none are drawn.
+    the files; without it, none are drawn. ``recorder`` holds what the run recorded of its people
+    (see :func:`simulate`): written as ``people.csv.gz`` and GraphML network files.
     """
     write_table(folder / TIMESERIES, table)
     files = [TIMESERIES]
+    if recorder is not None:
+        files += write_people(folder, recorder)
     if plots is not None:
         files += [str(p.relative_to(folder)) for p in plots(folder / PLOTS)]
     record = {**record, "files": [MANIFEST, *files]}
     write_json(folder / MANIFEST, record)
     return record
+
+
+def write_people(folder: Path, recorder: PeopleRecorder) -> list[str]:
+    """Write what ``recorder`` holds into a run folder; returns the files written, relative to it.
+
+    The people table as ``people.csv.gz``; the network as ``network.graphml`` (``network: final``)
+    or as ``network-step-NNNNN.graphml`` at each recorded step (``network: {every: k}``).
+    """
+    files = []
+    if recorder.people is not None:
+        write_table(folder / PEOPLE, recorder.people)
+        files.append(PEOPLE)
+    if recorder.networks:
+        import networkx as nx  # only here: the command line starts without it
+
+        for step, graph in recorder.networks.items():
+            name = NETWORK if recorder.network_every == "final" else NETWORK_AT_STEP.format(step=step)
+            nx.write_graphml(graph, folder / name)
+            files.append(name)
+    return files
 
 
 def check_out(out: Path) -> None:
@@ -127,7 +178,7 @@ def check_out(out: Path) -> None:
 
 
 def run_scenario(
-    scenario: Scenario, out: Path | None = None, *, draw: DrawRun | None = None, progress: bool = False
+    scenario: Scenario, out: Path | None = None, *, draw: DrawRun | None = None, progress: bool | str = False
 ) -> tuple[SolidarityModel, dict[str, Any], pd.DataFrame]:
     """Simulate ``scenario``; with ``out``, write its run folder there. Returns the model, manifest and table.
 
@@ -147,5 +198,5 @@ def run_scenario(
         # Plots may show outcomes that are recorded without being written (``collected_outcomes``).
         plots = partial(draw, scenario=scenario, recorded=timeseries(model), snapshots=snapshots)
     with atomic_folder(out) as temporary:
-        record = write_run(temporary, record, table, plots)
+        record = write_run(temporary, record, table, plots, recorder=model.people_recorder)
     return model, record, table

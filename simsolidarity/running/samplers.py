@@ -31,7 +31,6 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from simsolidarity.errors import SimsolidarityError, shown
 from simsolidarity.model.parameters import PARAMETERS
@@ -228,6 +227,8 @@ def _lhs_count(space: Space, samples: int | None) -> int:
 
 
 def _lhs_points(space: Space, samples: int | None, seed: int) -> list[dict[str, Any]]:
+    from scipy.stats import qmc  # here, not at the top: scipy.stats takes a second to import
+
     unit = qmc.LatinHypercube(d=len(space), rng=np.random.default_rng(seed)).random(samples or 0)
     return [as_point(space, row) for row in unit]
 

@@ -12,6 +12,8 @@ A scenario is a YAML mapping::
     outputs:
       outcomes: all                   # or a list of outcome names for timeseries.csv
       plots: all                      # or a list of plot names, or none
+      people: {every: 10}             # people.csv.gz: each person every 10 steps (default: none)
+      network: final                  # network.graphml at the last step, or {every: 50} (default: none)
     plugins: [my_recommenders]        # modules to import first (the scenario's folder is searched)
 
 One loader serves the command line, the sweep runner and the browser app; the model's
@@ -33,7 +35,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -45,7 +47,7 @@ from simsolidarity.errors import (
     SimsolidarityError,
     shown,
 )
-from simsolidarity.model.model import check_memory
+from simsolidarity.model.memory import check_memory
 from simsolidarity.model.outcomes import OUTCOMES, plot_outcomes, run_plot_names
 from simsolidarity.model.parameters import PARAMETERS, resolve_parameters
 from simsolidarity.model.recommenders import BUILT_IN_RECOMMENDERS, RECOMMENDERS, probe_recommender
@@ -55,7 +57,7 @@ DEFAULT_STEPS = 200
 #: Where the ready scenarios live (a checkout's ``scenarios/`` folder).
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 TOP_LEVEL_KEYS = ("name", "description", "seed", "steps", "model", "outputs", "plugins")
-OUTPUT_KEYS = ("outcomes", "plots")
+OUTPUT_KEYS = ("outcomes", "plots", "people", "network")
 #: Longest name of a scenario or experiment: it names a results folder, and a folder name has at
 #: most 255 bytes (60 characters of up to 4 bytes each in UTF-8).
 MAX_NAME_LENGTH = 60
@@ -92,10 +94,56 @@ class ScenarioCapacityError(ScenarioError, CapacityError):
 
 @dataclass(frozen=True)
 class Outputs:
-    """What a run writes: the outcome columns of ``timeseries.csv`` and the plots to draw."""
+    """What a run writes: the outcome columns of ``timeseries.csv``, the plots to draw, and its people.
+
+    Attributes:
+        outcomes: the outcome columns of ``timeseries.csv``.
+        plots: the plots drawn into ``plots/``.
+        people_every: steps between the rows of ``people.csv.gz`` (one row per person at steps 0,
+            ``people_every``, ... and the last); ``None``: not written.
+        network_every: steps between the GraphML network snapshots ``network-step-NNNNN.graphml``
+            (likewise), or ``"final"`` for ``network.graphml`` at the last step only; ``None``: none.
+    """
 
     outcomes: tuple[str, ...] = tuple(OUTCOMES)
     plots: tuple[str, ...] = run_plot_names()
+    people_every: int | None = None
+    network_every: int | Literal["final"] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The outputs as in a scenario file (``people`` and ``network`` only when asked for)."""
+        written: dict[str, Any] = {"outcomes": list(self.outcomes), "plots": list(self.plots)}
+        if self.people_every is not None:
+            written["people"] = {"every": self.people_every}
+        if self.network_every is not None:
+            written["network"] = "final" if self.network_every == "final" else {"every": self.network_every}
+        return written
+
+
+#: The source of an override given with no source of its own.
+OVERRIDE_SOURCE = "override"
+
+
+@dataclass(frozen=True)
+class Override:
+    """A value set over a scenario's own, and where it was set; a run's manifest lists them.
+
+    Attributes:
+        key: the key as given: a parameter (``online_depth``), ``model.<parameter>``, a scenario
+            key (``seed``, ``steps``, ``name``, ...) or ``outputs.<key>``.
+        value: the value the scenario took: a model parameter, seed or steps as validated, any
+            other key as given.
+        source: where it was set: ``--set``, ``--seed`` or ``--steps`` on the command line,
+            ``simsolidarity.run`` for a keyword of the Python call.
+    """
+
+    key: str
+    value: Any
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"key": ..., "value": ..., "source": ...}``, as a manifest records it."""
+        return {"key": self.key, "value": self.value, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -112,6 +160,8 @@ class Scenario:
     source: str = "<inline>"
     #: The folder searched first for the plugins (the scenario file's, or its experiment file's).
     folder: str | None = None
+    #: The values set over the file's (``--set``, ``--seed``, keywords of ``simsolidarity.run``), in order.
+    overrides: tuple[Override, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data, as it would be written back to YAML or JSON."""
@@ -121,7 +171,7 @@ class Scenario:
             "seed": self.seed,
             "steps": self.steps,
             "model": dict(self.model),
-            "outputs": {"outcomes": list(self.outputs.outcomes), "plots": list(self.outputs.plots)},
+            "outputs": self.outputs.to_dict(),
             "plugins": list(self.plugins),
         }
 
@@ -379,14 +429,18 @@ def ready_scenarios() -> list[Path]:
     return sorted(SCENARIO_DIR.glob("*.yaml"))
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | None = None, *, origin: str | Mapping[str, str] = OVERRIDE_SOURCE
+) -> Scenario:
     """Load and validate a scenario file; ``overrides`` (``{"seed": 3, "online_depth": 0.2}``) apply first.
 
-    Raises :class:`ScenarioError` naming the file and the key path for any problem.
+    ``origin`` says where the overrides were set (``"--set"``), for all of them or by key; the
+    scenario records each (:attr:`Scenario.overrides`). Raises :class:`ScenarioError` naming the
+    file and the key path for any problem.
     """
     path = resolve_scenario_path(path)
     data = read_yaml(path)
-    return scenario_from_dict(data, source=str(path), overrides=overrides, folder=path.parent)
+    return scenario_from_dict(data, source=str(path), overrides=overrides, folder=path.parent, origin=origin)
 
 
 def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -407,6 +461,26 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source:
             raise ScenarioError(source, f"--set {plain(key)}",
                                 f"not a parameter or scenario key{suggestion(key, choices)}")
     return data
+
+
+def _recorded(
+    overrides: Mapping[str, Any], origin: str | Mapping[str, str], validated: Mapping[str, Any],
+    model: Mapping[str, Any],
+) -> tuple[Override, ...]:
+    """Each override with its source and the value the scenario took: a model parameter, or a top-level
+    key of ``validated`` (seed, steps, name ...), as validated; any other key as given."""
+    recorded = []
+    for key, given in overrides.items():
+        parts = str(key).split(".")
+        if len(parts) == 1 and key in model:
+            value = model[key]
+        elif len(parts) == 2 and parts[0] == "model" and parts[1] in model:
+            value = model[parts[1]]
+        else:
+            value = validated.get(key, given)
+        source = origin if isinstance(origin, str) else origin.get(key, OVERRIDE_SOURCE)
+        recorded.append(Override(str(key), value, source))
+    return tuple(recorded)
 
 
 def check_keys(data: Any, keys: Sequence[str], source: str, kind: str) -> None:
@@ -459,6 +533,25 @@ def check_names(value: Any, known: Sequence[str], source: str, key: str) -> tupl
     return tuple(dict.fromkeys(value))
 
 
+def check_every(value: Any, source: str, key: str, *, final: bool = False) -> int | Literal["final"] | None:
+    """How often an output is recorded: ``{every: steps}`` (an integer >= 1), ``none`` (or absent) for never,
+    and, where ``final``, ``final`` for the last step only.
+    """
+    if value in (None, "none"):
+        return None
+    if final and value == "final":
+        return "final"
+    if not isinstance(value, dict):
+        choices = "{every: steps}, 'final' or 'none'" if final else "{every: steps} or 'none'"
+        raise ScenarioError(source, key, f"expected {choices}, got {shown(value)}")
+    for entry in value:
+        if entry != "every":
+            raise ScenarioError(source, f"{key}.{plain(entry)}", f"unknown key{suggestion(entry, ['every'])}")
+    if "every" not in value:
+        raise ScenarioError(source, f"{key}.every", "missing: expected an integer >= 1 (steps between records)")
+    return check_integer(value["every"], source, f"{key}.every", least=1)
+
+
 def import_plugins(scenario: Scenario) -> None:
     """Import a validated scenario's plugins (again), e.g. in a fresh worker process.
 
@@ -502,6 +595,7 @@ def scenario_from_dict(
     source: str = "<inline>",
     overrides: Mapping[str, Any] | None = None,
     folder: Path | None = None,
+    origin: str | Mapping[str, str] = OVERRIDE_SOURCE,
 ) -> Scenario:
     """Validate a scenario given as a mapping (as read from YAML); see :func:`load_scenario`."""
     check_keys(data, TOP_LEVEL_KEYS, source, "scenario")
@@ -532,9 +626,13 @@ def scenario_from_dict(
     chosen = Outputs(
         outcomes=check_names(outputs.get("outcomes", "all"), list(OUTCOMES), source, "outputs.outcomes"),
         plots=check_names(outputs.get("plots", "all"), list(run_plot_names()), source, "outputs.plots"),
+        people_every=check_every(outputs.get("people"), source, "outputs.people"),
+        network_every=check_every(outputs.get("network"), source, "outputs.network", final=True),
     )
     scenario = Scenario(name, description, seed, steps, resolved, chosen, plugins, source,
-                        folder=str(folder.resolve()) if folder is not None else None)
+                        folder=str(folder.resolve()) if folder is not None else None,
+                        overrides=_recorded(overrides or {}, origin, {"name": name, "description": description,
+                                                                      "seed": seed, "steps": steps}, resolved))
     check_runnable(resolved, steps, len(scenario.collected_outcomes), source)
     return scenario
 
@@ -543,7 +641,7 @@ def check_runnable(parameters: Mapping[str, Any], steps: int, n_outcomes: int, s
     """Refuse, while validating, a model that would not fit in memory or a recommender that fails.
 
     The memory a model of these ``parameters`` needs for ``steps`` steps collecting ``n_outcomes``
-    outcomes is estimated (:func:`~simsolidarity.model.model.check_memory`), and a recommender that is
+    outcomes is estimated (:func:`~simsolidarity.model.memory.check_memory`), and a recommender that is
     not built in is tried once on a small model (:func:`~simsolidarity.model.recommenders.probe_recommender`):
     NaN scores or a wrong shape are found before any run, not after.
     """

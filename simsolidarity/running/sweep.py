@@ -30,7 +30,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from simsolidarity.errors import CapacityError, ExecutorError, SimsolidarityError, shown
-from simsolidarity.model.model import available_memory, human_bytes
+from simsolidarity.log import beside_progress_bars, get_logger
+from simsolidarity.model.memory import available_memory, human_bytes
 from simsolidarity.model.recommenders import RECOMMENDERS
 from simsolidarity.running.executors import (
     DASK_NO_WORKER_TIMEOUT,
@@ -61,6 +62,8 @@ from simsolidarity.running.folders import (
 from simsolidarity.running.results import FAILURE_COLUMNS, summary_table
 from simsolidarity.running.run import manifest, simulate, timeseries, write_run
 from simsolidarity.running.scenario import Scenario, import_plugins
+
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def compute_run(task: RunTask) -> RunReport:
         )
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
-            write_run(folder, record, table)  # runs of a sweep draw no plots
+            write_run(folder, record, table, recorder=model.people_recorder)  # runs of a sweep draw no plots
             files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
         return RunReport(task.run.index, files, None)
     except Exception:  # noqa: BLE001 - a failing run is recorded and the sweep goes on
@@ -361,11 +364,14 @@ def _run_tasks(
     written = 0
     with (
         tqdm(total=total, initial=complete, desc=experiment.name, unit="run", disable=not progress) as bar,
+        beside_progress_bars(tqdm),
         (folder / LOG).open("a", encoding="utf-8") as log,
     ):
         log.write(f"{now()} sweep of {total} runs: {complete} complete, {len(tasks)} to run "
                   f"({executor}, {pool.workers} workers)\n")
         log.flush()
+        logger.info("sweep %s: %d of %d runs complete, %d to run (%s, %d workers) in %s", experiment.name, complete,
+                    total, len(tasks), executor, pool.workers, folder)
         try:
             for report in _reports(pool, tasks):
                 if report.error is None:
@@ -374,6 +380,8 @@ def _run_tasks(
                 else:
                     failed[report.index] = _last_line(report.error)
                     log.write(f"{now()} run {report.index} failed:\n{report.error}\n")
+                    logger.warning("run %d of sweep %s failed: %s (traceback in %s)", report.index, experiment.name,
+                                   failed[report.index], folder / LOG)
                 log.flush()
                 bar.update()
         except ExecutorError as error:
@@ -382,6 +390,7 @@ def _run_tasks(
             raise ExecutorError(f"{error}; {done} of {total} runs are complete in {folder}: run the same "
                                 "sweep again with this --out to resume") from None
         log.write(f"{now()} finished: {len(failed)} failed\n")
+        logger.info("sweep %s: %d runs written, %d failed", experiment.name, written, len(failed))
     return failed
 
 
