@@ -124,13 +124,3 @@ def percentile_bootstrap(sample: np.ndarray, confidence: float = 0.95) -> tuple[
         confidence_level=confidence, method="percentile", rng=np.random.default_rng(BOOTSTRAP_SEED),
     )
     return np.asarray(result.confidence_interval.low), np.asarray(result.confidence_interval.high)
-
-
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean of the finite ``values``, its Student-t interval (scipy) and their count; nan bounds below two."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size < 2:
-        return (float(x.mean()) if x.size else float("nan")), float("nan"), float("nan"), int(x.size)
-    interval = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
-    return float(x.mean()), float(interval.low), float(interval.high), int(x.size)

@@ -199,7 +199,7 @@ def similar_groups(model: SolidarityModel, people: np.ndarray) -> np.ndarray:
     ``homophily = 0`` ranks by shared interests only; ``homophily = 1`` by closeness of the
     group's mean opinion only (the "select close" filter of the echo-chamber literature).
     """
-    homophily = model.parameters["homophily"]
+    homophily = model.params.homophily
     return (1.0 - homophily) * model.interest_similarity(people) + homophily * model.opinion_similarity(people)
 
 
@@ -216,7 +216,7 @@ def bridging_groups(model: SolidarityModel, people: np.ndarray) -> np.ndarray:
 
     ``w`` is ``diversity_weight``; opinion difference is ``|opinion - group mean| / 2`` in [0, 1].
     """
-    weight = model.parameters["diversity_weight"]
+    weight = model.params.diversity_weight
     return (1.0 - weight) * model.interest_similarity(people) + weight * (1.0 - model.opinion_similarity(people))
 
 
@@ -245,7 +245,7 @@ def mix(weights: Mapping[str, float]) -> Recommender:
 @register_recommender("hybrid")
 def hybrid_groups(model: SolidarityModel, people: np.ndarray) -> np.ndarray:
     """``similarity`` and ``bridging`` mixed: ``(1 - w) similarity + w bridging`` with ``w = diversity_weight``."""
-    weight = model.parameters["diversity_weight"]
+    weight = model.params.diversity_weight
     return mix({"similarity": 1.0 - weight, "bridging": weight})(model, people)
 
 
