@@ -1,4 +1,4 @@
-"""The command line: ``simsolidarity run | sweep | compare | validate | list | viz | viz-assets``.
+"""The command line: ``simsolidarity run | sweep | compare | report | validate | list | viz | viz-assets``.
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, no traceback, nothing written);
 1 runs that failed, an executor that failed mid-sweep, or a file that could not be written (one
@@ -175,6 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
                               "outcomes measure different things), with a note that says so")
     _add_feedback_options(compare)
 
+    report = commands.add_parser(
+        "report",
+        help="write a Markdown report of sweep folders",
+        description=(
+            "Write a Markdown report of sweep folders: per sweep, its claim, design, every arm's outcomes "
+            "(mean and 95%% CI), the verdicts on its emergent expectations, the checks of the implementation "
+            "(mechanism expectations), sensitivity indices and plots. Written to results/report/<timestamp>/"
+            "report.md or --out, with the plots copied into <report>_files/ beside it."
+        ),
+    )
+    report.add_argument("folders", nargs="+", type=Path, help="sweep folders, in the order the report shows them")
+    report.add_argument("--out", help="the report's file (default: results/report/<timestamp>/report.md); "
+                                      "'-' prints it, linking to the sweep folders' plots")
+    report.add_argument("--results", type=Path, default=Path("results"),
+                        help="root of results folders (default: results)")
+    _add_feedback_options(report)
+
     validate = commands.add_parser(
         "validate", help="check scenario and experiment files",
         description="Check scenario and experiment files fully; exit 0 if all are valid, 2 if not.",
@@ -230,8 +247,9 @@ def _sweep(args: argparse.Namespace) -> int:
     if result.hypotheses is not None:
         print(f"hypothesis: {experiment['hypothesis']['claim']}")
         for row in result.hypotheses.itertuples():
+            check = ", a check of the implementation" if row.kind == "mechanism" else ""
             print(f"  {row.verdict:<12}  {row.expectation}: difference {row.difference:.4f} "
-                  f"[{row.low:.4f}, {row.high:.4f}] ({row.comparison}, n={row.n})")
+                  f"[{row.low:.4f}, {row.high:.4f}] ({row.comparison}, n={row.n}{check})")
     print(f"results: {result.folder}")
     if not result.failed.empty:
         error = RunsFailedError(result.folder, dict(zip(result.failed["run"], result.failed["error"], strict=True)),
@@ -257,6 +275,18 @@ def _compare(args: argparse.Namespace) -> int:
             interval = "" if row.n < 2 else f" [{row.low:.4f}, {row.high:.4f}]"
             print(f"  {row.group:<{width}}  {row.mean:.4f}{interval}  n={row.n}")
     print(f"\nresults: {comparison.folder}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from simsolidarity.analysis.report import default_report_file, report
+
+    if args.out == "-":
+        sys.stdout.write(report(args.folders))
+        return 0
+    out = Path(args.out) if args.out is not None else default_report_file(args.results)
+    report(args.folders, out)
+    print(f"report: {out}")
     return 0
 
 
@@ -313,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
     handlers = {
-        "run": _run, "sweep": _sweep, "compare": _compare, "validate": _validate, "list": _list, **VIZ_HANDLERS,
+        "run": _run, "sweep": _sweep, "compare": _compare, "report": _report, "validate": _validate, "list": _list,
+        **VIZ_HANDLERS,
     }
     try:
         with log_to_stderr(level_of(args.verbose, args.quiet), PROG):

@@ -35,7 +35,8 @@ TINY = {**SMALL, "n_people": 120}
 
 #: Each built-in run plot of outcome lines, its legend from top to bottom (the lines, then a reference line).
 BUILT_IN_LEGENDS = {
-    "polarization": ["Esteban-Ray polarization", "opinion variance", "bimodality coefficient", "uniform (BC = 5/9)"],
+    "polarization": ["Esteban-Ray polarization", "Duclos-Esteban-Ray polarization", "opinion variance",
+                     "bimodality coefficient", "uniform (BC = 5/9)"],
     "echo_chamber": ["echo-chamber index", "exposure diversity (std)"],
     "support": ["support received", "through online ties", "through face-to-face ties",
                 "received, most isolated quartile", "share of needs unmet"],

@@ -15,6 +15,9 @@ replicates the comparison is paired: per replicate, the mean over its matching p
 side, and the 95% interval of the paired difference (scipy's ``ttest_rel``); unpaired, Welch's
 interval of the two groups of runs (``ttest_ind``). ``supported`` when the interval lies on the
 expected side of 0, ``contradicted`` when it lies on the other side, ``inconclusive`` when it holds 0.
+
+Each row carries the expectation's ``kind``: ``mechanism`` rows check the implementation (their
+direction follows from one rule of the model), ``emergent`` rows are findings.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from scipy import stats
 from simsolidarity.running.experiment import Expectation, Hypothesis
 
 #: The columns of a hypothesis test's table, one row per expectation.
-VERDICT_COLUMNS = ("expectation", "outcome", "comparison", "n", "difference", "low", "high", "verdict")
+VERDICT_COLUMNS = ("expectation", "outcome", "kind", "comparison", "n", "difference", "low", "high", "verdict")
 
 
 def _matching(table: pd.DataFrame, selection: Mapping[str, Any]) -> pd.DataFrame:
@@ -79,8 +82,8 @@ def evaluate_expectation(expectation: Expectation, table: pd.DataFrame, paired: 
         verdict = "supported"
     else:
         verdict = "contradicted"
-    return dict(zip(VERDICT_COLUMNS, (expectation.text(), outcome, "paired" if paired else "unpaired", n,
-                                      difference, low, high, verdict), strict=True))
+    return dict(zip(VERDICT_COLUMNS, (expectation.text(), outcome, expectation.kind, "paired" if paired else "unpaired",
+                                      n, difference, low, high, verdict), strict=True))
 
 
 def evaluate_hypothesis(hypothesis: Hypothesis, table: pd.DataFrame, paired: bool) -> pd.DataFrame:

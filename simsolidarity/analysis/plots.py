@@ -83,7 +83,7 @@ class LineAxes:
 #: (:func:`~simsolidarity.model.outcomes.register_outcome`); a plot named by no entry here is titled
 #: by its name.
 LINE_PLOT_AXES: dict[str, LineAxes] = {
-    "polarization": LineAxes("polarization", "index (0-1)", (5 / 9, "uniform (BC = 5/9)")),
+    "polarization": LineAxes("polarization", "index (Duclos-Esteban-Ray can exceed 1)", (5 / 9, "uniform (BC = 5/9)")),
     "echo_chamber": LineAxes("echo chambers", "correlation / opinion std"),
     "support": LineAxes("support for people in need", "support (0-1, depth-weighted)"),
     "belonging": LineAxes("belonging", "belonging (0-1)"),

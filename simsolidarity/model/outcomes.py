@@ -35,6 +35,14 @@ if TYPE_CHECKING:
 #: Esteban–Ray polarization: number of equal-width opinion bins on [-1, 1] and the exponent alpha.
 ESTEBAN_RAY_BINS = 20
 ESTEBAN_RAY_ALPHA = 1.6
+#: Duclos–Esteban–Ray polarization: the exponent alpha (the paper's axioms hold for 0.25 <= alpha <= 1;
+#: 0.25, the end nearest to the mean absolute difference, so that a higher value needs clumps, not spread);
+#: grid nodes per bandwidth and the bandwidths the Gaussian kernel reaches in its density estimate; the
+#: most grid nodes it may use.
+DUCLOS_ESTEBAN_RAY_ALPHA = 0.25
+DENSITY_GRID_PER_BANDWIDTH = 128
+DENSITY_KERNEL_REACH = 8
+DENSITY_MAX_GRID = 2**22
 #: Opinion clusters: a gap wider than this splits two clusters; a major cluster holds at least
 #: this share of people.
 CLUSTER_GAP = 0.05
@@ -84,6 +92,127 @@ def esteban_ray(opinion: np.ndarray, bins: int = ESTEBAN_RAY_BINS, alpha: float 
     raw = float(shares ** (1 + alpha) @ distance @ shares)
     widest = 2 * 0.5 ** (2 + alpha) * (centres[-1] - centres[0])
     return raw / widest
+
+
+def polarization_bandwidth(opinion: np.ndarray, alpha: float = DUCLOS_ESTEBAN_RAY_ALPHA) -> float:
+    """Bandwidth of the Gaussian kernel for :func:`duclos_esteban_ray`: ``h = 4.7 n^(-1/2) sigma alpha^0.1``.
+
+    The rule Duclos, Esteban & Ray (2004) derive for estimating their index (not the density) with a
+    Gaussian kernel: it minimizes the index's mean squared error when opinions are normal. ``sigma``
+    is the sample standard deviation (divisor ``n - 1``). It shrinks as ``n^(-1/2)``, faster than a
+    density bandwidth, because the index averages the density over everyone. ``nan`` for fewer than
+    two people; 0 when all opinions are equal.
+    """
+    n = opinion.size
+    if n < 2:
+        return float("nan")
+    return float(4.7 * n**-0.5 * np.std(opinion, ddof=1) * alpha**0.1)
+
+
+def _density_at_sorted(ordered: np.ndarray, bandwidth: float) -> np.ndarray:
+    """Gaussian kernel density estimate of sorted opinions at each of them, through a binned estimate on a grid.
+
+    The opinions are spread onto a regular grid by linear binning, the grid is convolved with the
+    kernel truncated at :data:`DENSITY_KERNEL_REACH` bandwidths (by FFT), and the density at each
+    opinion is interpolated linearly between grid nodes. See :func:`duclos_esteban_ray` for the error.
+    """
+    n = ordered.size
+    reach = DENSITY_KERNEL_REACH * bandwidth
+    # People further apart than the kernel reaches add nothing to each other's density: closing every
+    # wider gap to twice the reach keeps the grid short when a few people sit far from the rest.
+    position = np.empty(n)
+    position[0] = 0.0
+    np.cumsum(np.minimum(np.diff(ordered), 2 * reach), out=position[1:])
+    span = position[-1]
+    spacing = max(bandwidth / DENSITY_GRID_PER_BANDWIDTH, span / DENSITY_MAX_GRID)
+    if spacing > bandwidth / 4:
+        raise ValueError(f"bandwidth {bandwidth!r} is too narrow to estimate the density of {n} opinions "
+                         f"on a grid of at most {DENSITY_MAX_GRID} nodes")
+    nodes = int(np.ceil(span / spacing)) + 2
+    scaled = position / spacing
+    left = np.minimum(scaled.astype(np.int64), nodes - 2)
+    right_share = scaled - left
+    counts = np.bincount(left, weights=1.0 - right_share, minlength=nodes)
+    counts += np.bincount(left + 1, weights=right_share, minlength=nodes)
+    half = int(np.ceil(reach / spacing))
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * (spacing / bandwidth)) ** 2) / (
+        np.sqrt(2 * np.pi) * bandwidth * n)
+    size = 1 << int(nodes + 2 * half).bit_length()  # a power of two at least as long as the full convolution
+    smoothed = np.fft.irfft(np.fft.rfft(counts, size) * np.fft.rfft(kernel, size), size)[half:half + nodes]
+    return np.interp(scaled, np.arange(nodes, dtype=float), smoothed)
+
+
+def duclos_esteban_ray(opinion: np.ndarray, alpha: float = DUCLOS_ESTEBAN_RAY_ALPHA,
+                       bandwidth: float | None = None) -> float:
+    """Duclos, Esteban & Ray (2004) polarization of opinions, on a kernel density estimate: no bins.
+
+    The index is ``P_alpha(f) = ∫∫ f(x)^(1+alpha) f(y) |y - x| dy dx``: every pair of people
+    alienated by their distance ``|y - x|``, weighted by how crowded one's own opinion is
+    (identification, ``f(x)^alpha``). The paper's estimator, with the opinions sorted ascending
+    ``x_1 <= ... <= x_n``::
+
+        P = (1/n) sum_i f(x_i)^alpha a(x_i),
+        a(x_i) = mu + x_i ((2i - 1)/n - 1) - (1/n) (2 sum_{j<i} x_j + x_i)   (= (1/n) sum_j |x_i - x_j|),
+
+    ``mu`` the mean opinion and ``f(x) = 1/(n h) sum_j phi((x - x_j)/h)`` the Gaussian kernel density
+    estimate (``phi`` the standard normal density) with the bandwidth ``h`` of
+    :func:`polarization_bandwidth`. ``a`` is exact; ``f`` is computed on a grid (below).
+
+    Not normalized: opinions share one fixed scale, [-1, 1], and the paper's division by
+    ``mu^(1-alpha)`` for incomes means nothing for opinions centred on 0. Rescaling every opinion by
+    ``c`` scales the index by ``c^(1-alpha)``; shifting them leaves it unchanged.
+
+    Bounds: at least 0, and 0 exactly when all opinions are equal. No fixed upper bound: the density
+    estimate of a clump sharpens as the bandwidth shrinks with more people, so a 50/50 split at -1
+    and +1 gives about ``(phi(0) / 2h)^alpha``, which grows as ``n^(alpha/2)``: 1.21 for 2,000
+    people, 2.64 for 1,000,000 (alpha 0.25). Compare values at equal numbers of people.
+
+    Approximation: the density at the opinions comes from a binned estimate. Opinions are spread by
+    linear binning onto a grid of spacing ``d = h / 128`` (coarser only where more than 2^22 nodes
+    would be needed, which the default bandwidth does not come near for opinions in [-1, 1]), the
+    grid is convolved with the kernel truncated at 8 h, and the density at each opinion is
+    interpolated linearly between nodes. Binning and interpolation each err by at most ``d^2 / 8``
+    times the kernel's largest second derivative ``phi(0) / h^3``, so every estimated density is within
+    ``eps = phi(0) d^2 / (4 h^3) + 1e-14 / h = phi(0) / (65536 h) + 1e-14 / h`` of the exact one,
+    each ``f(x_i)^alpha`` within a relative ``alpha eps / (f(x_i) - eps)``, and the index within a
+    relative ``alpha eps / (f_min - eps)``, ``f_min`` the least density at an opinion. At 2,000
+    people the index agrees with the exact ``n x n`` sum to a relative 1e-7 (spread opinions) to 3e-6
+    (the clumps of a long run); the tests hold it to 1e-5. The cost is a sort and an FFT on some
+    thousands of nodes, never an ``n x n`` matrix: under 1 ms for 2,000 people, about 75 ms for 1,000,000.
+
+    Args:
+        opinion: the opinions, in [-1, 1], in any order.
+        alpha: the weight of identification, ``alpha >= 0``. The paper's axioms hold for
+            ``0.25 <= alpha <= 1``; ``alpha = 0`` gives the mean absolute difference between two people.
+        bandwidth: the kernel's bandwidth ``h > 0``; ``None`` for :func:`polarization_bandwidth`.
+
+    Returns:
+        The index; ``nan`` for fewer than two people or an opinion that is not a finite number.
+
+    Raises:
+        ValueError: for a negative or non-finite ``alpha``, a bandwidth that is not a positive
+            number, or one so narrow that the density would need a grid of more than 2^22 nodes.
+    """
+    if not np.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha must be a number >= 0, not {alpha!r}")
+    if bandwidth is not None and not (np.isfinite(bandwidth) and bandwidth > 0):
+        raise ValueError(f"bandwidth must be a positive number or None, not {bandwidth!r}")
+    n = opinion.size
+    if n < 2:
+        return float("nan")
+    ordered = np.sort(opinion.astype(float, copy=False))
+    if not (np.isfinite(ordered[0]) and np.isfinite(ordered[-1])):  # sorting puts nan at the end
+        return float("nan")
+    if ordered[0] == ordered[-1]:
+        return 0.0  # one point mass: nobody is alienated from anybody
+    rank = np.arange(1, n + 1)
+    below = np.cumsum(ordered) - ordered  # sum of the opinions before each one in the order
+    alienation = ordered.mean() + ordered * ((2 * rank - 1) / n - 1) - (2 * below + ordered) / n
+    np.maximum(alienation, 0.0, out=alienation)  # a mean distance; rounding must not make it negative
+    if alpha == 0:
+        return float(alienation.mean())
+    h = polarization_bandwidth(ordered, alpha) if bandwidth is None else float(bandwidth)
+    return float(np.mean(_density_at_sorted(ordered, h) ** alpha * alienation))
 
 
 def opinion_clusters(opinion: np.ndarray, gap: float = CLUSTER_GAP, major_share: float = MAJOR_CLUSTER_SHARE) -> int:
@@ -433,6 +562,10 @@ register_outcome("bimodality", lambda s: bimodality(s.opinion), family="polariza
 register_outcome("esteban_ray", lambda s: esteban_ray(s.opinion), family="polarization",
                  meaning="Esteban-Ray polarization (20 bins, alpha 1.6)", plots=("polarization",),
                  label="Esteban-Ray polarization", line_order=-1, bounds=(0.0, 1.0))  # 1: a 50/50 split at the ends
+register_outcome("duclos_esteban_ray", lambda s: duclos_esteban_ray(s.opinion), family="polarization",
+                 meaning="Duclos-Esteban-Ray polarization (kernel density, alpha 0.25)", plots=("polarization",),
+                 label="Duclos-Esteban-Ray polarization", line_order=-1,
+                 bounds=(0.0, None))  # no fixed top: a clump's estimated density sharpens with more people
 register_outcome("opinion_clusters", lambda s: opinion_clusters(s.opinion), family="polarization",
                  meaning="major opinion clusters (>= 1% of people)", bounds=(0.0, None))
 register_outcome("echo_chamber_index", lambda s: echo_chamber_index(s.opinion, s.exposure_mean),

@@ -315,6 +315,10 @@ def local_processes(workers: int, options: ExecutorOptions) -> AbstractContextMa
 # --- dask: a Dask cluster --------------------------------------------------------------------------
 
 
+#: The loggers of Dask's client side that report a lost scheduler with tracebacks, silenced during a sweep.
+QUIET_DASK_LOGGERS = ("distributed.client", "distributed.batched", "distributed.comm", "distributed.core")
+
+
 @contextlib.contextmanager
 def _silenced(logger: str) -> Iterator[None]:
     """Only critical messages from ``logger`` for the block."""
@@ -348,9 +352,10 @@ class DaskCluster:
                 "the dask executor needs Dask distributed: pip install -e '.[distributed]'"
             ) from None
         with contextlib.ExitStack() as stack:
-            # A client that loses its scheduler logs each failed reconnection with a traceback; the
-            # sweep says what happened itself, in one line.
-            stack.enter_context(_silenced("distributed.client"))
+            # A client that loses its scheduler logs each failed reconnection, and its closed
+            # connections, with tracebacks; the sweep says what happened itself, in one line.
+            for logger in QUIET_DASK_LOGGERS:
+                stack.enter_context(_silenced(logger))
             if self.scheduler:
                 try:
                     self._client = Client(self.scheduler, timeout="10s")

@@ -25,6 +25,14 @@ An experiment is a YAML mapping::
         - outcome: esteban_ray
           higher_when: {recommender: similarity}
           than: {recommender: random}
+          kind: emergent                   # optional: emergent (default) | mechanism
+
+Each expectation has a ``kind``. ``mechanism``: its direction follows from one rule of the model
+(support through online ties grows with their depth), so the sweep checks the implementation
+and a verdict other than ``supported`` points to a bug. ``emergent`` (the default): no single rule
+implies it, so its verdict is a finding about the model. The kind is per expectation, not per
+hypothesis, because one claim often mixes both: the direct effect of a rule and what follows from
+it through the people's interaction.
 
 Every point is checked against the parameter schema (with the base scenario's other values)
 before any run starts; unknown names are errors with the nearest name suggested. The number of
@@ -72,7 +80,10 @@ EXPERIMENT_KEYS = (
     "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis",
 )
 SWEEP_PLOTS = ("outcomes", "timeseries", "frontier")
-EXPECTATION_KEYS = ("outcome", "higher_when", "lower_when", "than")
+EXPECTATION_KEYS = ("outcome", "higher_when", "lower_when", "than", "kind")
+#: The kinds of an expectation: its direction follows from one rule of the model, or from none alone.
+MECHANISM, EMERGENT = "mechanism", "emergent"
+EXPECTATION_KINDS = (MECHANISM, EMERGENT)
 RANGE_KEYS = ("start", "stop", "num")
 #: Most runs (points x replicates) an experiment may have unless the caller raises the limit. A
 #: run takes seconds to minutes; more runs than this are most likely a mistake in the file (a
@@ -87,12 +98,17 @@ DIRECTIONS = ("higher_when", "lower_when")
 
 @dataclass(frozen=True)
 class Expectation:
-    """One direction on one outcome: ``outcome`` is higher (or lower) when ``when`` than when ``than``."""
+    """One direction on one outcome: ``outcome`` is higher (or lower) when ``when`` than when ``than``.
+
+    ``kind`` is ``"mechanism"`` when the direction follows from one rule of the model (a check of
+    the implementation) or ``"emergent"`` (the default) when no single rule implies it (a finding).
+    """
 
     outcome: str
     direction: str  # "higher" or "lower"
     when: dict[str, Any]
     than: dict[str, Any]
+    kind: str = EMERGENT
 
     def text(self) -> str:
         """The expectation in words."""
@@ -231,8 +247,10 @@ class Experiment:
             "frontier": list(self.frontier) if self.frontier else None,
             "hypothesis": None if self.hypothesis is None else {
                 "claim": self.hypothesis.claim,
+                # the default kind is left out, so that sweep folders recorded before kinds existed resume
                 "expect": [
-                    {"outcome": e.outcome, f"{e.direction}_when": e.when, "than": e.than}
+                    {"outcome": e.outcome, f"{e.direction}_when": e.when, "than": e.than,
+                     **({} if e.kind == EMERGENT else {"kind": e.kind})}
                     for e in self.hypothesis.expect
                 ],
             },
@@ -391,10 +409,15 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
         if len(directions) != 1 or "than" not in item:
             raise ScenarioError(source, key, "expected 'outcome', one of 'higher_when' or 'lower_when', and 'than'")
         direction = directions[0]
+        kind = item.get("kind", EMERGENT)
+        if kind not in EXPECTATION_KINDS:
+            raise ScenarioError(source, f"{key}.kind", f"expected {' or '.join(EXPECTATION_KINDS)}, got {shown(kind)}"
+                                f"{suggestion(kind, EXPECTATION_KINDS)}")
         parsed.append(Expectation(
             outcome, direction.removesuffix("_when"),
             _selection(item[direction], swept, source, f"{key}.{direction}"),
             _selection(item["than"], swept, source, f"{key}.than"),
+            kind,
         ))
     return Hypothesis(claim.strip(), tuple(parsed))
 
