@@ -185,7 +185,7 @@ def sweep(
              len(resolved.points), resolved.replicates, folder)
     result = run_sweep(resolved, folder, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
                        no_worker_timeout=no_worker_timeout)
-    done = Sweep.from_folder(folder)
+    done = Sweep.from_folder(folder, result.summary)
     analyze_sweep(done, resolved, plots=plots)
     log.info("sweep %s finished: %d of %d runs complete, %d failed; results in %s", resolved.name, result.complete,
              result.total, len(result.failed), folder)

@@ -195,8 +195,12 @@ class Sweep:
     experiment: dict[str, Any]
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> Sweep:
-        """The sweep written in ``folder`` (complete or not)."""
+    def from_folder(cls, folder: str | Path, summary: pd.DataFrame | None = None) -> Sweep:
+        """The sweep written in ``folder`` (complete or not).
+
+        ``summary``: the folder's :func:`summary_table` when the caller has just made it (a sweep
+        that just ran), so that the runs' manifests are not read a second time.
+        """
         folder = Path(folder)
         if not is_sweep_folder(folder):
             raise SimsolidarityError(f"{folder}: not a sweep folder (no {EXPERIMENT_FILE})")
@@ -208,7 +212,10 @@ class Sweep:
         if missing:
             raise SimsolidarityError(f"{folder / EXPERIMENT_FILE}: not an experiment recorded by simsolidarity "
                                      f"(no {', '.join(missing)})")
-        return cls(folder, record)
+        sweep = cls(folder, record)
+        if summary is not None:
+            sweep.__dict__["summary"] = summary  # the cache of the ``summary`` property
+        return sweep
 
     @property
     def name(self) -> str:

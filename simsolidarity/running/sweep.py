@@ -86,16 +86,22 @@ class RunReport:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """A finished sweep: its folder, how many runs it has in all, how many are complete, which failed.
+    """A finished sweep: its folder, how many runs it has in all, its summary, which runs failed.
 
-    ``failed`` maps each run that failed in this call to its error's last line (the whole
-    traceback is in ``sweep.log``).
+    ``summary`` is the table written to ``summary.csv`` (one row per complete run); ``failed``
+    maps each run that failed in this call to its error's last line (the whole traceback is in
+    ``sweep.log``).
     """
 
     folder: Path
     total: int
-    complete: int
+    summary: pd.DataFrame
     failed: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> int:
+        """How many runs are complete."""
+        return len(self.summary)
 
 
 def compute_run(task: RunTask) -> RunReport:
@@ -267,15 +273,15 @@ def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
             path.write_bytes(content)
 
 
-def write_summary(folder: Path, experiment: Experiment, failed: dict[int, str]) -> int:
+def write_summary(folder: Path, experiment: Experiment, failed: dict[int, str]) -> pd.DataFrame:
     """Write ``summary.csv`` (one row per complete run, from the runs' manifests) and ``failures.csv``
-    (the runs that failed in this sweep); returns the number of complete runs."""
+    (the runs that failed in this sweep); returns the summary."""
     table = summary_table(folder, experiment.to_dict())
     write_table(folder / SUMMARY, table)
     failures = [{"run": run.index, "point": run.point, "replicate": run.replicate, "seed": run.seed,
                  "error": failed[run.index]} for run in (experiment.runs() if failed else []) if run.index in failed]
     write_table(folder / FAILURES, pd.DataFrame(failures, columns=list(FAILURE_COLUMNS)))
-    return len(table)
+    return table
 
 
 def default_sweep_folder(experiment: Experiment, results_root: Path) -> Path:
@@ -346,13 +352,13 @@ def run_sweep(
             tasks = [RunTask(r, experiment.scenario_for(r), experiment.final_window)
                      for r in runs if r.index not in complete]
             failed = _run_tasks(folder, experiment, pool, tasks, len(runs), len(complete), executor, progress)
-        written = write_summary(folder, experiment, failed)
+        summary = write_summary(folder, experiment, failed)
         if tasks and len(failed) == len(tasks):
             first = failed[min(failed)]
             raise ExecutorError(
                 f"all {len(tasks)} runs failed; the first, run {min(failed)}: {first}; see {folder / LOG}"
             )
-    return SweepResult(folder, len(runs), written, dict(sorted(failed.items())))
+    return SweepResult(folder, len(runs), summary, dict(sorted(failed.items())))
 
 
 def _run_tasks(
