@@ -26,6 +26,15 @@ def definition(value: Any) -> Any:
     return value
 
 
+def check_name(name: Any, *, kind: str, error: type[SimsolidarityError] = SimsolidarityError) -> None:
+    """Refuse a ``kind``'s name that is not a non-empty string, raising ``error``.
+
+    Checked on its own where a decorator is made, so that a bad name fails where it is written.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise error(f"a {kind}'s name must be a non-empty string, not {shown(name)}")
+
+
 def check_registration(
     name: Any,
     value: Any,
@@ -50,8 +59,7 @@ def check_registration(
     Raises ``error`` for a name that is not a non-empty string, and, without ``replace``, for a name
     that a built-in or another definition holds.
     """
-    if not isinstance(name, str) or not name.strip():
-        raise error(f"a {kind}'s name must be a non-empty string, not {shown(name)}")
+    check_name(name, kind=kind, error=error)
     if taken is None or taken is value or replace or definition(taken) == definition(value):
         return
     holder = definition(taken)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsolidarity.errors import RecommenderError, shown
-from simsolidarity.registry import check_registration
+from simsolidarity.registry import check_name, check_registration
 
 if TYPE_CHECKING:
     from simsolidarity.model.model import SolidarityModel
@@ -73,7 +73,7 @@ def register_recommender(name: str, *, replace: bool = False) -> Callable[[Recom
             callable, and, without ``replace``, for a name taken by a built-in recommender or by
             another function.
     """
-    check_registration(name, None, None, built_in=False, kind="recommender", replace=replace, error=RecommenderError)
+    check_name(name, kind="recommender", error=RecommenderError)
 
     def decorate(function: Recommender) -> Recommender:
         if not callable(function):

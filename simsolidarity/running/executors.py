@@ -43,7 +43,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from simsolidarity.errors import ExecutorError, SimsolidarityError, shown
-from simsolidarity.registry import check_registration
+from simsolidarity.registry import check_name, check_registration
 from simsolidarity.running.scenario import suggestion
 
 #: Seconds a Dask sweep waits while its cluster has no worker before it stops (``--worker-timeout``).
@@ -107,7 +107,7 @@ def register_executor(
             callable, and, without ``replace``, a name taken by a built-in executor or by another
             factory.
     """
-    check_registration(name, None, None, built_in=False, kind="executor", replace=replace)
+    check_name(name, kind="executor")
 
     def register(function: ExecutorFactory) -> ExecutorFactory:
         if not callable(function):

@@ -34,7 +34,7 @@ import numpy as np
 
 from simsolidarity.errors import SimsolidarityError, shown
 from simsolidarity.model.parameters import PARAMETERS
-from simsolidarity.registry import check_registration
+from simsolidarity.registry import check_name, check_registration
 
 #: The swept parameters, in the order of the sweep: each one's list of values, or the
 #: ``(start, stop)`` of its range for a sampler that draws from ranges.
@@ -131,7 +131,7 @@ def register_sampler(name: str, sampler: Sampler, *, replace: bool = False) -> S
             :class:`Sampler`, and, without ``replace``, for a name taken by a built-in sampler or
             by another one.
     """
-    check_registration(name, None, None, built_in=False, kind="sampler", replace=replace, error=SamplerError)
+    check_name(name, kind="sampler", error=SamplerError)
     if not isinstance(sampler, Sampler):
         raise SamplerError(f"sampler {name!r} must be a Sampler(design, count, points, ...), not {shown(sampler)}")
     check_registration(name, sampler, SAMPLERS.get(name), built_in=name in BUILT_IN_SAMPLERS, kind="sampler",
