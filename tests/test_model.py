@@ -85,13 +85,15 @@ def test_nobody_online_means_no_virtual_life():
     model = run(steps=10, online_share=0.0)
     assert np.all(model.memberships == -1)
     frame = table(model)
-    assert (frame["share_ties_online"] == 0).all() and (frame["active_virtual_groups"] == 0).all()
+    # Nobody has met anyone before the first step: no contacts, so no share of them (nan).
+    assert np.isnan(frame["share_ties_online"].iloc[0]) and (frame["share_ties_online"].iloc[1:] == 0).all()
+    assert (frame["active_virtual_groups"] == 0).all()
     assert (frame["support_online"].dropna() == 0).all()
 
 
 def test_a_world_without_virtual_groups_runs():
     frame = table(run(steps=5, n_virtual_groups=0))
-    assert (frame["active_virtual_groups"] == 0).all() and (frame["share_ties_online"] == 0).all()
+    assert (frame["active_virtual_groups"] == 0).all() and (frame["share_ties_online"].iloc[1:] == 0).all()
     assert frame["belonging"].notna().all()
 
 
@@ -99,7 +101,42 @@ def test_contact_distances_are_grid_distances_of_the_contacts():
     model = run(steps=3)
     delta = model.position[model.contact_pairs[:, 0]] - model.position[model.contact_pairs[:, 1]]
     assert np.allclose(model.contact_distance, np.hypot(delta[:, 0], delta[:, 1]))
-    assert len(model.contact_online) == len(model.contact_pairs) == len(model.meeting_pairs) + len(model.local_ties)
+    assert len(model.contact_online) == len(model.contact_pairs) == len(model.meeting_pairs) + len(model.local_contacts)
+
+
+def test_a_local_tie_is_a_contact_only_when_both_take_part_offline():
+    # Catches: every local tie delivering support each step, whoever stays at home (the old rule,
+    # which held support_received at 0.97-0.99).
+    model = run(steps=3, need_rate=1.0, offline_depth=0.5, online_share=0.0)
+    present = model.offline_present
+    both = present[model.local_ties[:, 0]] & present[model.local_ties[:, 1]]
+    assert 0 < both.sum() < len(both)  # some ties are met and some are not: the test can tell
+    assert np.array_equal(model.local_contacts, model.local_ties[both])
+    partners = np.concatenate([model.meeting_pairs.ravel(), model.local_ties[both].ravel()])
+    contacts = np.bincount(partners, minlength=model.n_people)
+    assert np.allclose(model.support_offline, 1.0 - 0.5**contacts)
+    assert np.allclose(model.support, model.support_offline)  # nobody online
+
+
+def test_the_baseline_leaves_needs_unmet():
+    # Support that can fall short: at the defaults, face-to-face ties still as deep as can be
+    # (offline_depth 1), people who stay home miss their neighbours. Means over the last 50 of
+    # 100 steps of the 2,000-person baseline; in ODD: about 0.77 and 0.19.
+    model = SolidarityModel(rng=3)
+    assert model.params.offline_depth == 1.0
+    for _ in range(100):
+        model.step()
+    late = table(model).iloc[-50:]
+    assert late["support_received"].mean() < 0.9 and late["unmet_need_share"].mean() > 0.1
+
+
+def test_isolation_lowers_the_belonging_of_the_most_isolated():
+    # A check of the implementation (one rule: isolation removes local ties and presence offline),
+    # kept here rather than as a finding. Four seeds, each lower.
+    for seed in range(4):
+        lonely = table(run(steps=30, rng=seed, isolation_mean=0.7))["belonging_isolated"].iloc[-10:].mean()
+        connected = table(run(steps=30, rng=seed, isolation_mean=0.1))["belonging_isolated"].iloc[-10:].mean()
+        assert lonely < connected
 
 
 def test_exposure_is_the_opinions_of_co_members_attended():

@@ -268,7 +268,7 @@ def test_the_same_seed_gives_the_same_run():
 
 def test_local_ties_join_every_pair_of_neighbours_when_nobody_is_isolated():
     model = ReferenceModel({**TINY, "local_tie_radius": 2, "isolation_mean": 0.0}, rng=4)
-    ties = model.contact_pairs
+    ties = np.array([(a.index, b.index) for a, b in model.local_ties])
     gap = np.abs(model.position[ties[:, 0]] - model.position[ties[:, 1]]).max(axis=1)
     assert np.all((gap >= 1) & (gap <= 2))
     chebyshev = np.abs(model.position[:, None] - model.position[None, :]).max(axis=2)

@@ -281,6 +281,7 @@ class SolidarityModel(mesa.Model):
         self.support_offline = np.zeros(n)
         self.meeting_pairs = np.empty((0, 2), dtype=np.intp)
         self.meeting_online = np.empty(0, dtype=bool)
+        self._local_contact = np.zeros(len(self.local_ties), dtype=bool)  # nobody took part offline yet
 
     # --- Mesa agents, created on first use ------------------------------------------------------
 
@@ -411,16 +412,24 @@ class SolidarityModel(mesa.Model):
         self.meeting_online = np.concatenate(online)
         self._attended = present  # exposure is measured from it when asked for
         self._exposure_cache = None
+        # A local tie is a contact of this step only when both people take part offline in it:
+        # neighbours who stay home do not see each other.
+        self._local_contact = self.offline_present[self.local_ties[:, 0]] & self.offline_present[self.local_ties[:, 1]]
+
+    @property
+    def local_contacts(self) -> np.ndarray:
+        """(contacts, 2) the local ties that were contacts this step: both people took part offline."""
+        return self.local_ties[self._local_contact]
 
     @property
     def contact_pairs(self) -> np.ndarray:
-        """(contacts, 2) this step's contacts: the meetings, then the local ties."""
-        return np.concatenate([self.meeting_pairs, self.local_ties])
+        """(contacts, 2) this step's contacts: the meetings, then the local ties whose two people met."""
+        return np.concatenate([self.meeting_pairs, self.local_contacts])
 
     @property
     def contact_distance(self) -> np.ndarray:
         """(contacts,) grid distance between the two people of each of this step's contacts."""
-        return np.concatenate([self._distance(self.meeting_pairs), self.local_tie_distance])
+        return np.concatenate([self._distance(self.meeting_pairs), self.local_tie_distance[self._local_contact]])
 
     def _distance(self, pairs: np.ndarray) -> np.ndarray:
         """Euclidean grid distance of each pair (one column at a time: 2-D fancy indexing is slow)."""
@@ -432,7 +441,7 @@ class SolidarityModel(mesa.Model):
     @property
     def contact_online(self) -> np.ndarray:
         """(contacts,) whether each of this step's contacts was online (local ties never are)."""
-        return np.concatenate([self.meeting_online, np.zeros(len(self.local_ties), dtype=bool)])
+        return np.concatenate([self.meeting_online, np.zeros(np.count_nonzero(self._local_contact), dtype=bool)])
 
     def _random_matching(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One meeting round: each present person attends one of their groups, attendees pair up at random.
@@ -501,14 +510,16 @@ class SolidarityModel(mesa.Model):
         """Need events, and the support each contact delivers, scaled by the contact's depth.
 
         Contacts combine like independent chances: ``support = 1 - prod(1 - depth)`` over the
-        person's contacts this step, so one deep contact meets a need that many shallow ones only
-        approach.
+        person's contacts this step (meeting partners, and local ties when both take part offline),
+        so one deep contact meets a need that many shallow ones only approach.
         """
         p, n = self.params, self.n_people
         self.in_need = self.rng.random(n) < p.need_rate
         online = self.meeting_online
         online_contacts = np.bincount(self.meeting_pairs[online].ravel(), minlength=n)
-        offline_contacts = np.bincount(self.meeting_pairs[~online].ravel(), minlength=n) + self.local_degree
+        offline_contacts = np.bincount(
+            np.concatenate([self.meeting_pairs[~online].ravel(), self.local_contacts.ravel()]), minlength=n
+        )
         unmet_online = (1.0 - p.online_depth) ** online_contacts
         unmet_offline = (1.0 - p.offline_depth) ** offline_contacts
         self.support_online = np.where(self.in_need, 1.0 - unmet_online, 0.0)

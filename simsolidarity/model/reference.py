@@ -20,7 +20,8 @@ over them, in the order of the vectorized model:
    The virtual groups' size, mean opinion and topic are then brought up to date.
 3. **Support**: each person has a need event with chance ``need_rate``. A person in need gets
    ``1 - prod(1 - depth)`` over their contacts of this step: the partners of their meetings
-   (online depth in a virtual group, offline depth in a block) and their local ties (offline).
+   (online depth in a virtual group, offline depth in a block) and their local ties with whom
+   both took part offline this step (offline depth).
    People not in need get 0.
 4. **Belonging**: moves by ``belonging_rate`` toward ``1 - (1 - identification)(1 - support)``.
    Identification is the larger of the offline part (opinion similarity ``1 - |x - m| / 2`` to
@@ -361,8 +362,8 @@ class ReferenceModel:
         ]
 
     def _local_contacts(self) -> list[tuple[ReferencePerson, ReferencePerson, bool]]:
-        """The local ties as contacts ``(person, person, online=False)``: they count every step."""
-        return [(a, b, False) for a, b in self.local_ties]
+        """The local ties as contacts ``(person, person, online=False)`` when both take part offline this step."""
+        return [(a, b, False) for a, b in self.local_ties if a.offline_present and b.offline_present]
 
     # --- one step -------------------------------------------------------------------------------
 
@@ -456,7 +457,8 @@ class ReferenceModel:
             if not person.in_need:
                 person.support = person.support_online = person.support_offline = 0.0
                 continue
-            offline_contacts = len(person.offline_partners) + len(person.neighbours)
+            neighbours_met = sum(person.offline_present and other.offline_present for other in person.neighbours)
+            offline_contacts = len(person.offline_partners) + neighbours_met
             unmet_online = (1.0 - p.online_depth) ** len(person.online_partners)
             unmet_offline = (1.0 - p.offline_depth) ** offline_contacts
             person.support_online = 1.0 - unmet_online
