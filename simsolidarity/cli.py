@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a Markdown report of sweep folders",
         description=(
             "Write a Markdown report of sweep folders: per sweep, its claim, design, every arm's outcomes "
-            "(mean and 95%% CI), the verdicts on its emergent expectations, the checks of the implementation "
+            "(mean and 95%% CI), the verdicts on its emergent expectations (a polarization verdict with every "
+            "measure it was checked with), the checks of the implementation "
             "(mechanism expectations), sensitivity indices and plots. Written to results/report/<timestamp>/"
             "report.md or --out, with the plots copied into <report>_files/ beside it."
         ),
@@ -247,6 +248,10 @@ def _sweep(args: argparse.Namespace) -> int:
     if result.hypotheses is not None:
         print(f"hypothesis: {experiment['hypothesis']['claim']}")
         for row in result.hypotheses.itertuples():
+            if getattr(row, "role", "stated") == "check":  # a measure a polarization verdict is checked with
+                print(f"      {row.outcome}: difference {row.difference:.4f} [{row.low:.4f}, {row.high:.4f}], "
+                      f"{row.measured}")
+                continue
             check = ", a check of the implementation" if row.kind == "mechanism" else ""
             print(f"  {row.verdict:<12}  {row.expectation}: difference {row.difference:.4f} "
                   f"[{row.low:.4f}, {row.high:.4f}] ({row.comparison}, n={row.n}{check})")

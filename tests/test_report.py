@@ -25,6 +25,7 @@ from simsolidarity.running.results import Sweep
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 EMERGENT_TEXT = "echo_chamber_index higher when recommender=similarity than when recommender=random"
 MECHANISM_TEXT = "support_online higher when recommender=similarity than when recommender=random"
+POLARIZATION_TEXT = "opinion_variance higher when recommender=similarity than when recommender=random"
 TINY = {
     "name": "tiny_report",
     "description": "Two recommenders on a tiny population.",
@@ -34,7 +35,7 @@ TINY = {
     "replicates": 2,
     "final_window": 2,
     "sweep": {"recommender": ["random", "similarity"]},
-    "outcomes": ["echo_chamber_index", "support_online", "belonging"],
+    "outcomes": ["echo_chamber_index", "support_online", "belonging", "opinion_variance"],
     "hypothesis": {
         "claim": "Similarity recommendation builds echo chambers.",
         "expect": [
@@ -42,6 +43,8 @@ TINY = {
              "than": {"recommender": "random"}},
             {"outcome": "support_online", "higher_when": {"recommender": "similarity"},
              "than": {"recommender": "random"}, "kind": "mechanism"},
+            {"outcome": "opinion_variance", "higher_when": {"recommender": "similarity"},
+             "than": {"recommender": "random"}},
         ],
     },
 }
@@ -71,7 +74,10 @@ def section(text: str, heading: str) -> str:
 
 def table(text: str) -> list[list[str]]:
     """The rows of the first Markdown table in ``text``, header and rule left out, as cells."""
-    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("| ")), len(lines))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("| ")), len(lines))
+    rows = lines[start:end]
     return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows[2:]]
 
 
@@ -83,9 +89,9 @@ def test_expectations_are_split_into_findings_and_checks_of_the_implementation(t
     text = report([tiny])
     verdicts = table(section(text, "Verdicts"))
     checks = table(section(text, "Checks of the implementation"))
-    assert [row[0] for row in verdicts] == [EMERGENT_TEXT]
+    assert [row[0] for row in verdicts] == [EMERGENT_TEXT, POLARIZATION_TEXT]
     assert [row[0] for row in checks] == [MECHANISM_TEXT]
-    recorded = read_table(tiny / "hypotheses.csv").set_index("expectation")
+    recorded = read_table(tiny / "hypotheses.csv").query("role == 'stated'").set_index("expectation")
     for row in (*verdicts, *checks):
         expected = recorded.loc[row[0]]
         assert row[1] == number(expected["difference"], signed=True)
@@ -95,11 +101,11 @@ def test_expectations_are_split_into_findings_and_checks_of_the_implementation(t
 
 def test_hypotheses_csv_records_each_expectation_s_kind(tiny):
     """Catches: ``kind`` parsed but lost on the way to ``hypotheses.csv`` or ``experiment.json``."""
-    verdicts = read_table(tiny / "hypotheses.csv")
-    assert list(verdicts["kind"]) == ["emergent", "mechanism"]
+    verdicts = read_table(tiny / "hypotheses.csv").query("role == 'stated'")
+    assert list(verdicts["kind"]) == ["emergent", "mechanism", "emergent"]
     recorded = read_json(tiny / "experiment.json")["hypothesis"]["expect"]
     # the default kind is not written, so that folders recorded before kinds existed still resume
-    assert [item.get("kind", "emergent") for item in recorded] == ["emergent", "mechanism"]
+    assert [item.get("kind", "emergent") for item in recorded] == ["emergent", "mechanism", "emergent"]
     assert "kind" not in recorded[0]
 
 
@@ -194,14 +200,15 @@ def test_an_older_folder_takes_the_kind_from_its_recorded_experiment(tiny, tmp_p
     """
     older = tmp_path / "older"
     shutil.copytree(tiny, older)
-    write_table(older / "hypotheses.csv", read_table(tiny / "hypotheses.csv").drop(columns="kind"))
+    stated = read_table(tiny / "hypotheses.csv").query("role == 'stated'")
+    write_table(older / "hypotheses.csv", stated.drop(columns=["kind", "role", "measured"]))
     assert [row[0] for row in table(section(report([older]), "Checks of the implementation"))] == [MECHANISM_TEXT]
     record = read_json(older / "experiment.json")
     for item in record["hypothesis"]["expect"]:
         item.pop("kind", None)
     write_json(older / "experiment.json", record)
     text = report([older])
-    assert [row[0] for row in table(section(text, "Verdicts"))] == [EMERGENT_TEXT, MECHANISM_TEXT]
+    assert [row[0] for row in table(section(text, "Verdicts"))] == [EMERGENT_TEXT, MECHANISM_TEXT, POLARIZATION_TEXT]
     assert "Checks of the implementation" not in text
 
 
@@ -212,9 +219,25 @@ def test_numbers_have_four_significant_digits():
     assert number(float("nan")) == number(None) == "—" and number(12) == "12"
 
 
-def test_the_one_rule_expectations_of_the_ready_experiments_are_mechanisms():
-    """Catches: the mechanism marks of the ready experiments lost, or spread to emergent expectations."""
-    kinds = {path: [e.kind for e in load_experiment(EXPERIMENTS / path).hypothesis.expect]
-             for path in ("shallow_support.yaml", "isolation.yaml")}
-    assert kinds == {"shallow_support.yaml": ["mechanism", "emergent", "emergent"],
-                     "isolation.yaml": ["emergent", "emergent", "mechanism"]}
+def test_a_polarization_verdict_is_shown_measure_by_measure(tiny):
+    """Catches: the measures a polarization verdict was checked with left out of the report, or its verdict
+    reported from the stated measure alone."""
+    text = report([tiny])
+    part = text[text.index("#### Polarization, measure by measure"):text.index("### Checks of the implementation")]
+    recorded = read_table(tiny / "hypotheses.csv").query(f"expectation == '{POLARIZATION_TEXT}'")
+    assert f"{POLARIZATION_TEXT}: **{recorded['verdict'].iloc[0]}**." in part
+    rows = table(part)
+    assert [row[0] for row in rows] == [f"`{m}`" for m in recorded["outcome"]]
+    assert [row[0] for row in rows] == ["`opinion_variance`", "`duclos_esteban_ray`", "`bimodality`"]
+    assert [row[3] for row in rows] == list(recorded["measured"])
+
+
+def test_no_ready_experiment_tests_a_rule_as_a_finding():
+    """The directions that follow from one rule are tests of the model (tests/test_model.py), not
+    expectations of the ready experiments, whose verdicts the findings report.
+
+    Catches: a mechanism expectation back among the findings' experiments.
+    """
+    kinds = {path.name: {e.kind for e in load_experiment(path).hypothesis.expect}
+             for path in sorted(EXPERIMENTS.glob("*.yaml")) if load_experiment(path).hypothesis}
+    assert len(kinds) == 6 and all(found == {"emergent"} for found in kinds.values()), kinds

@@ -4,7 +4,8 @@ For each sweep, in the order given: its name and description, the claim stated b
 the design (sampler, points, replicates, paired seeds or not, steps, final window), a table of
 every arm (each parameter point: the mean and confidence interval of each outcome, from
 :func:`~simsolidarity.analysis.summary.summarize`), the verdicts on the claim's emergent
-expectations, the mechanism expectations in a table of their own (checks of the implementation,
+expectations (a polarization verdict with its comparison on every measure it was checked with),
+the mechanism expectations in a table of their own (checks of the implementation,
 not findings: see :mod:`simsolidarity.running.experiment`), the sensitivity indices of a ``morris``
 or ``sobol`` sweep, and the sweep's plots.
 
@@ -34,7 +35,7 @@ import pandas as pd
 
 from simsolidarity.analysis.summary import interval_note, summarize
 from simsolidarity.errors import SimsolidarityError
-from simsolidarity.running.experiment import EMERGENT, MECHANISM
+from simsolidarity.running.experiment import EMERGENT, KERNEL_POLARIZATION, MECHANISM, MOMENT_POLARIZATION
 from simsolidarity.running.folders import (
     EXPERIMENT_FILE,
     FAILURES,
@@ -108,7 +109,7 @@ def open_sweeps(folders: Sequence[str | Path]) -> list[Sweep]:
     return sweeps
 
 
-def report(folders: Sequence[str | Path], out: str | Path | None = None) -> str:
+def report(folders: Sequence[str | Path], out: str | Path | None = None, *, copy_plots: bool = True) -> str:
     """The Markdown report of the sweep folders ``folders``, in the order given; written to ``out`` if given.
 
     Args:
@@ -118,6 +119,8 @@ def report(folders: Sequence[str | Path], out: str | Path | None = None) -> str:
             ``<out's stem>_files/<k>-<sweep name>/`` (k counts the sweeps from 1), and the report
             links to the copies. ``None``: nothing is written, and the report links to the
             sweep folders' ``plots/``, relative to the current directory.
+        copy_plots: with ``out``, ``False`` links to the sweep folders' own ``plots/`` (relative to
+            ``out``'s folder) instead of copying them: for a report kept beside its sweep folders.
 
     Returns:
         The report's text: the same folders give the same text.
@@ -133,6 +136,12 @@ def report(folders: Sequence[str | Path], out: str | Path | None = None) -> str:
     if out.is_dir():
         raise SimsolidarityError(f"{out}: is a folder; give the report's file, such as {out / REPORT_FILE}")
     check_writable(out.parent)
+    if not copy_plots:
+        text = _render(sweeps, [_relative(Path(folder), out.parent, quoted=False) for folder in folders],
+                       lambda index, sweep, plot: _relative(plot, out.parent))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8", newline="\n")
+        return text
     files = out.with_name(f"{out.stem}_files")
     copies: list[tuple[Path, Path]] = []
 
@@ -247,19 +256,44 @@ def _verdicts(sweep: Sweep) -> list[str]:
     if verdicts is None or verdicts.empty:
         reason = "no run is complete" if sweep.complete == 0 else f"the sweep wrote no `{HYPOTHESES}` (stopped early)"
         return ["### Verdicts", "", f"Not tested: {reason}.", ""]
-    kinds = _kinds(verdicts, hypothesis)
+    verdicts = verdicts.assign(kind=_kinds(verdicts, hypothesis))
+    if "role" not in verdicts.columns:  # a folder written before polarization verdicts were checked
+        verdicts = verdicts.assign(role="stated")
+    stated = verdicts[verdicts["role"] == "stated"]
     lines = []
-    found = verdicts[kinds == EMERGENT]
+    found = stated[stated["kind"] == EMERGENT]
     if not found.empty:
         lines += ["### Verdicts", "", *_verdict_table(found),
                   "", "Difference: the `when` side minus the `than` side, with its 95% confidence interval; n: paired "
                   "replicates, or the smaller group of runs. Supported: the interval lies on the expected side of 0; "
                   "contradicted: on the other side; inconclusive: it holds 0.", ""]
-    checks = verdicts[kinds == MECHANISM]
+        lines += _measure_by_measure(verdicts[verdicts["kind"] == EMERGENT])
+    checks = stated[stated["kind"] == MECHANISM]
     if not checks.empty:
         lines += ["### Checks of the implementation", "",
                   "Each direction below follows from one rule of the model, so these test the code, not the claim: "
                   "a verdict other than supported points to a bug.", "", *_verdict_table(checks), ""]
+    return lines
+
+
+def _measure_by_measure(verdicts: pd.DataFrame) -> list[str]:
+    """For each expectation on polarization, its comparison on every measure its verdict was checked with."""
+    checked = verdicts[verdicts["role"] == "check"]["expectation"].unique()
+    if not len(checked):
+        return []
+    lines = ["#### Polarization, measure by measure", "",
+             f"A polarization verdict holds only where `{KERNEL_POLARIZATION}` (kernel density, no bins) and "
+             f"{' or '.join(f'`{m}`' for m in MOMENT_POLARIZATION)} move the same way with 95% intervals that "
+             "exclude 0, and the measure the expectation names does not move the other way; otherwise the answer "
+             "depends on the measure. `esteban_ray` is shown at 10, 20 and 40 bins where it carries a verdict.", ""]
+    for expectation in checked:
+        rows = verdicts[verdicts["expectation"] == expectation]
+        lines += [f"{expectation}: **{rows['verdict'].iloc[0]}**.", "",
+                  _row(["measure", "difference", "95% CI", "result"]), _row(["---"] * 4)]
+        for row in rows.itertuples(index=False):
+            lines.append(_row([f"`{row.outcome}`", number(row.difference, signed=True),
+                               interval(row.low, row.high, signed=True), row.measured]))
+        lines.append("")
     return lines
 
 
@@ -330,9 +364,10 @@ def _link_in_place(index: int, sweep: Sweep, plot: Path) -> str:
     return _relative(plot, Path.cwd())
 
 
-def _relative(path: Path, start: Path) -> str:
-    """``path`` relative to ``start``, as a link: forward slashes, escaped for a URL."""
-    return quote(Path(os.path.relpath(path.resolve(), start.resolve())).as_posix())
+def _relative(path: Path, start: Path, *, quoted: bool = True) -> str:
+    """``path`` relative to ``start``, as a link: forward slashes, escaped for a URL (if ``quoted``)."""
+    relative = Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+    return quote(relative) if quoted else relative
 
 
 def _finite(value: Any) -> bool:

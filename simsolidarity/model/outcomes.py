@@ -562,6 +562,12 @@ register_outcome("bimodality", lambda s: bimodality(s.opinion), family="polariza
 register_outcome("esteban_ray", lambda s: esteban_ray(s.opinion), family="polarization",
                  meaning="Esteban-Ray polarization (20 bins, alpha 1.6)", plots=("polarization",),
                  label="Esteban-Ray polarization", line_order=-1, bounds=(0.0, 1.0))  # 1: a 50/50 split at the ends
+for _bins in (10, 40):  # the bin sensitivity of esteban_ray, shown wherever it carries a verdict
+    register_outcome(f"esteban_ray_{_bins}", lambda s, bins=_bins: esteban_ray(s.opinion, bins=bins),
+                     family="polarization", meaning=f"Esteban-Ray polarization at {_bins} bins (alpha 1.6): "
+                     "how much esteban_ray hinges on its 20 bins", label=f"Esteban-Ray polarization, {_bins} bins",
+                     bounds=(0.0, 1.0))
+del _bins
 register_outcome("duclos_esteban_ray", lambda s: duclos_esteban_ray(s.opinion), family="polarization",
                  meaning="Duclos-Esteban-Ray polarization (kernel density, alpha 0.25)", plots=("polarization",),
                  label="Duclos-Esteban-Ray polarization", line_order=-1,

@@ -26,6 +26,10 @@ An experiment is a YAML mapping::
           higher_when: {recommender: similarity}
           than: {recommender: random}
           kind: emergent                   # optional: emergent (default) | mechanism
+        - outcome: support_isolated
+          relative_to: support_received    # optional: the gap outcome - relative_to, within each run
+          lower_when: {recommender: similarity}
+          than: {recommender: random}
 
 Each expectation has a ``kind``. ``mechanism``: its direction follows from one rule of the model
 (support through online ties grows with their depth), so the sweep checks the implementation
@@ -33,6 +37,15 @@ and a verdict other than ``supported`` points to a bug. ``emergent`` (the defaul
 implies it, so its verdict is a finding about the model. The kind is per expectation, not per
 hypothesis, because one claim often mixes both: the direct effect of a rule and what follows from
 it through the people's interaction.
+
+``relative_to`` turns an expectation into one on a gap between two outcomes of the same run
+(``support_isolated`` relative to ``support_received``: how far the most isolated quartile falls
+behind everyone), compared between the arms: the form of a question about *who* gains or loses,
+which no single outcome answers.
+
+A polarization verdict needs more than one measure (see :data:`POLARIZATION_CHECKS`): an
+expectation on a polarization measure adds the measures it is checked with to the experiment's
+outcomes, and the verdict holds only where they agree (:mod:`simsolidarity.analysis.hypotheses`).
 
 Every point is checked against the parameter schema (with the base scenario's other values)
 before any run starts; unknown names are errors with the nearest name suggested. The number of
@@ -80,7 +93,7 @@ EXPERIMENT_KEYS = (
     "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis",
 )
 SWEEP_PLOTS = ("outcomes", "timeseries", "frontier")
-EXPECTATION_KEYS = ("outcome", "higher_when", "lower_when", "than", "kind")
+EXPECTATION_KEYS = ("outcome", "relative_to", "higher_when", "lower_when", "than", "kind")
 #: The kinds of an expectation: its direction follows from one rule of the model, or from none alone.
 MECHANISM, EMERGENT = "mechanism", "emergent"
 EXPECTATION_KINDS = (MECHANISM, EMERGENT)
@@ -94,6 +107,20 @@ RAISE_MAX_RUNS = "raise it with --max-runs N on the command line, max_runs=N in 
 
 
 DIRECTIONS = ("higher_when", "lower_when")
+
+#: The kernel measure of polarization, which does not hinge on bins, and the two moment measures, one of
+#: which must agree with it for a polarization verdict to hold.
+KERNEL_POLARIZATION = "duclos_esteban_ray"
+MOMENT_POLARIZATION = ("opinion_variance", "bimodality")
+#: The binned Esteban-Ray measure at 10, 20 and 40 bins: shown wherever ``esteban_ray`` carries a verdict.
+BINNED_POLARIZATION = ("esteban_ray_10", "esteban_ray", "esteban_ray_40")
+#: The measures an expectation on each polarization measure is checked with (the opinion clusters
+#: are left out: how many camps form is a question of its own, not a degree of polarization).
+POLARIZATION_CHECKS: dict[str, tuple[str, ...]] = {
+    measure: (KERNEL_POLARIZATION, *MOMENT_POLARIZATION,
+              *(BINNED_POLARIZATION if measure in BINNED_POLARIZATION else ()))
+    for measure in (KERNEL_POLARIZATION, *MOMENT_POLARIZATION, *BINNED_POLARIZATION)
+}
 
 
 @dataclass(frozen=True)
@@ -109,13 +136,34 @@ class Expectation:
     when: dict[str, Any]
     than: dict[str, Any]
     kind: str = EMERGENT
+    relative_to: str | None = None  # compare the gap ``outcome - relative_to`` within each run
+
+    @property
+    def measure(self) -> str:
+        """What is compared: the outcome, or its gap to ``relative_to``."""
+        return self.outcome if self.relative_to is None else f"{self.outcome} - {self.relative_to}"
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The measures the expectation's verdict is checked with: for one on a polarization measure
+        (not a gap), the measures of :data:`POLARIZATION_CHECKS` other than its own; else none."""
+        if self.relative_to is not None:
+            return ()
+        return tuple(m for m in POLARIZATION_CHECKS.get(self.outcome, ()) if m != self.outcome)
 
     def text(self) -> str:
         """The expectation in words."""
         def values(selection: dict[str, Any]) -> str:
             return ", ".join(f"{k}={v}" for k, v in selection.items())
 
-        return f"{self.outcome} {self.direction} when {values(self.when)} than when {values(self.than)}"
+        return f"{self.measure} {self.direction} when {values(self.when)} than when {values(self.than)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The expectation as in an experiment file (the default kind and no ``relative_to`` left out,
+        so that sweep folders recorded before those keys existed resume)."""
+        return {"outcome": self.outcome, **({} if self.relative_to is None else {"relative_to": self.relative_to}),
+                f"{self.direction}_when": self.when, "than": self.than,
+                **({} if self.kind == EMERGENT else {"kind": self.kind})}
 
 
 @dataclass(frozen=True)
@@ -247,12 +295,7 @@ class Experiment:
             "frontier": list(self.frontier) if self.frontier else None,
             "hypothesis": None if self.hypothesis is None else {
                 "claim": self.hypothesis.claim,
-                # the default kind is left out, so that sweep folders recorded before kinds existed resume
-                "expect": [
-                    {"outcome": e.outcome, f"{e.direction}_when": e.when, "than": e.than,
-                     **({} if e.kind == EMERGENT else {"kind": e.kind})}
-                    for e in self.hypothesis.expect
-                ],
+                "expect": [e.to_dict() for e in self.hypothesis.expect],
             },
         }
 
@@ -402,9 +445,13 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
         key = f"hypothesis.expect[{i}]"
         check_keys(item, EXPECTATION_KEYS, source, "expectation")
         outcome = item.get("outcome")
-        if outcome not in outcomes:
-            raise ScenarioError(source, f"{key}.outcome", f"expected one of the experiment's outcomes "
-                                f"({', '.join(outcomes)}), got {shown(outcome)}")
+        for part in ("outcome", "relative_to"):
+            if (part == "outcome" or part in item) and item.get(part) not in outcomes:
+                raise ScenarioError(source, f"{key}.{part}", f"expected one of the experiment's outcomes "
+                                    f"({', '.join(outcomes)}), got {shown(item.get(part))}")
+        if item.get("relative_to") == outcome:
+            raise ScenarioError(source, f"{key}.relative_to", f"expected an outcome other than {outcome!r}: "
+                                "the gap of an outcome to itself is 0")
         directions = [d for d in DIRECTIONS if d in item]
         if len(directions) != 1 or "than" not in item:
             raise ScenarioError(source, key, "expected 'outcome', one of 'higher_when' or 'lower_when', and 'than'")
@@ -417,7 +464,7 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
             outcome, direction.removesuffix("_when"),
             _selection(item[direction], swept, source, f"{key}.{direction}"),
             _selection(item["than"], swept, source, f"{key}.than"),
-            kind,
+            kind, item.get("relative_to"),
         ))
     return Hypothesis(claim.strip(), tuple(parsed))
 
@@ -507,6 +554,9 @@ def experiment_from_dict(
                                 f"{shown(frontier)}")
         frontier = tuple(frontier)
     hypothesis = _hypothesis(data.get("hypothesis"), swept, outcomes, source)
+    if hypothesis is not None:  # the measures that polarization verdicts are checked with are recorded too
+        checks = [m for e in hypothesis.expect for m in e.checks]
+        outcomes = (*outcomes, *dict.fromkeys(m for m in checks if m not in outcomes))
     ranges = tuple((p, *v) for p, v in space.items()) if chosen.analysis is not None else ()
     experiment = Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,

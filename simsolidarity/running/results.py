@@ -25,7 +25,9 @@ from simsolidarity.running.folders import (
     NETWORK,
     NETWORK_AT_STEP,
     PEOPLE,
+    RUNS,
     SENSITIVITY,
+    SUMMARY,
     TIMESERIES,
     complete_runs,
     is_run_folder,
@@ -242,8 +244,12 @@ class Sweep:
         """One row per complete run: run, point, replicate, seed, every parameter, every recorded outcome.
 
         Each outcome is its mean over the run's last ``final_window`` steps (nan where undefined).
-        Read from the runs' manifests, so it is current even for a sweep that was stopped.
+        Read from the runs' manifests, so it is current even for a sweep that was stopped; a folder
+        that keeps only the sweep's tables (``summary.csv`` without the run folders, as an archive
+        of findings does) gives its ``summary.csv``.
         """
+        if not (self.folder / RUNS).is_dir() and (self.folder / SUMMARY).is_file():
+            return read_table(self.folder / SUMMARY)
         return summary_table(self.folder, self.experiment)
 
     @property
