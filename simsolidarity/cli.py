@@ -255,6 +255,11 @@ def _sweep(args: argparse.Namespace) -> int:
             check = ", a check of the implementation" if row.kind == "mechanism" else ""
             print(f"  {row.verdict:<12}  {row.expectation}: difference {row.difference:.4f} "
                   f"[{row.low:.4f}, {row.high:.4f}] ({row.comparison}, n={row.n}{check})")
+    if result.calibration is not None:
+        from simsolidarity.analysis.calibration import acceptance_text
+        from simsolidarity.running.folders import CALIBRATION
+
+        print(f"calibration: {acceptance_text(result.calibration)} ({CALIBRATION})")
     print(f"results: {result.folder}")
     if not result.failed.empty:
         error = RunsFailedError(result.folder, dict(zip(result.failed["run"], result.failed["error"], strict=True)),

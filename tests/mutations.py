@@ -1,39 +1,48 @@
 """Changed rules of the vectorized model, for showing that the reference comparison notices them.
 
 Each mutation is a function that takes a ``pytest.MonkeyPatch`` and swaps one rule of
-:class:`~simsolidarity.model.model.SolidarityModel` (or one recommender) for a copy of its logic with one
-change, said in its docstring. The swap lasts as long as the monkeypatch: the comparison applies
+:class:`~simsolidarity.model.model.SolidarityModel` (or one recommender) for a changed one, said in its
+docstring: the rule itself run with a parameter changed for it alone where that is the change, else a
+copy of its few lines with one changed. The swap lasts as long as the monkeypatch: the comparison applies
 it around the runs it makes with that mutation and undoes it straight after.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from simsolidarity.model.model import SolidarityModel, _depth_factor
+from simsolidarity.model.model import SolidarityModel
+from simsolidarity.model.parameters import Parameters
 from simsolidarity.model.recommenders import RECOMMENDERS
 
 
+def _with_parameters(method: str, change: Callable[[Parameters], dict[str, float]]) -> Callable[..., None]:
+    """``SolidarityModel.<method>`` run with some parameters changed for it alone (the model keeps its own)."""
+    original = getattr(SolidarityModel, method)
+
+    def changed(self: SolidarityModel) -> None:
+        params = self.params
+        self.params = dataclasses.replace(params, **change(params))
+        try:
+            original(self)
+        finally:
+            self.params = params
+
+    return changed
+
+
 def belonging_without_online_depth(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Belonging: identification with a virtual group is not scaled by how fully online depth meets ``depth_need``."""
+    """Belonging: identification with a virtual group is not scaled by how fully online depth meets ``depth_need``.
 
-    def _update_belonging(self: SolidarityModel) -> None:
-        p, x = self.params, self.opinion
-        residents = np.bincount(self.block, minlength=self.n_blocks)
-        block_opinion = np.bincount(self.block, weights=x, minlength=self.n_blocks) / np.maximum(residents, 1)
-        offline = 1.0 - np.abs(x - block_opinion[self.block]) / 2.0
-        offline *= _depth_factor(p.offline_depth, p.depth_need)
-        offline = np.where(self.offline_present, offline, 0.0)
-        attended = np.where(self.active_online[:, None], self.memberships, -1)
-        closeness = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
-        online = np.where(attended >= 0, closeness, 0.0).max(axis=1, initial=0.0)  # changed: no depth factor
-        target = 1.0 - (1.0 - np.maximum(offline, online)) * (1.0 - self.support)
-        self.belonging += p.belonging_rate * (target - self.belonging)
-
-    monkeypatch.setattr(SolidarityModel, "_update_belonging", _update_belonging)
+    The belonging rule runs with an online depth that meets the need (its factor is then 1), and reads the
+    online depth nowhere else.
+    """
+    monkeypatch.setattr(SolidarityModel, "_update_belonging", _with_parameters(
+        "_update_belonging", lambda p: {"online_depth": max(p.online_depth, p.depth_need)}))
 
 
 def no_leaving(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,20 +73,8 @@ def random_similarity(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def online_as_deep_as_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Support: an online contact carries ``offline_depth``, as deep as a face-to-face one."""
-
-    def _support(self: SolidarityModel) -> None:
-        p, n = self.params, self.n_people
-        self.in_need = self.rng.random(n) < p.need_rate
-        online = self.meeting_online
-        online_contacts = np.bincount(self.meeting_pairs[online].ravel(), minlength=n)
-        offline_contacts = np.bincount(self.meeting_pairs[~online].ravel(), minlength=n) + self.local_degree
-        unmet_online = (1.0 - p.offline_depth) ** online_contacts  # changed: offline depth
-        unmet_offline = (1.0 - p.offline_depth) ** offline_contacts
-        self.support_online = np.where(self.in_need, 1.0 - unmet_online, 0.0)
-        self.support_offline = np.where(self.in_need, 1.0 - unmet_offline, 0.0)
-        self.support = np.where(self.in_need, 1.0 - unmet_online * unmet_offline, 0.0)
-
-    monkeypatch.setattr(SolidarityModel, "_support", _support)
+    monkeypatch.setattr(SolidarityModel, "_support", _with_parameters(
+        "_support", lambda p: {"online_depth": p.offline_depth}))
 
 
 #: The mutations by name, the name being the cache key of the runs made with it.

@@ -41,7 +41,8 @@ BUILT_IN_LEGENDS = {
     "support": ["support received", "through online ties", "through face-to-face ties",
                 "received, most isolated quartile", "share of needs unmet"],
     "belonging": ["everyone", "most isolated quartile"],
-    "structure": ["Gini of group sizes", "share of contacts online"],
+    "structure": ["Gini of group sizes", "share of contacts online", "support across camps",
+                  "support from one's own block"],
 }
 
 

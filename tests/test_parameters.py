@@ -34,6 +34,9 @@ CANONICAL = [
     "offline_depth",
     "depth_need",
     "belonging_rate",
+    "compensation",
+    "leave_belonging",
+    "feed_bias",
 ]
 
 

@@ -58,11 +58,11 @@ COMPARED = tuple(name for name in BUILT_IN_OUTCOMES if name not in LEFT_OUT)
 #: Each (setting, outcome) is a Welch's t-test of the 30 reference runs against the 30 model runs
 #: at the last step: the runs of different seeds are independent, the spread of an outcome over
 #: seeds sets the tolerance, Welch does not assume the two spreads are equal, and means of 30 runs
-#: are close to normal even where single runs are not (consensus or two camps). With 3 settings x 18
-#: outcomes = 54 tests, Bonferroni's level 0.01 / 54 keeps the chance that two correct
+#: are close to normal even where single runs are not (consensus or two camps). Over the 3 settings x
+#: the compared outcomes, Bonferroni's level 0.01 / (their number) keeps the chance that two correct
 #: implementations fail anywhere in this file at most 1% for a draw of seeds, however the outcomes
 #: depend on each other; the seeds are fixed, so the verdict is deterministic. At this level and 30
-#: seeds a side, a test sees a shift of the mean by about 1.26 seed-to-seed standard deviations with
+#: seeds a side, a test sees a shift of the mean by about 1.3 seed-to-seed standard deviations with
 #: 80% power: a check against rules that are wrong, not against fine bias (for that, run the
 #: comparison with hundreds of seeds). The mutation tests below show that each rule they change
 #: moves some outcome by more than that.

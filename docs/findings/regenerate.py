@@ -8,17 +8,18 @@ For each experiment in ``experiments/``:
 
 1. the sweep runs into ``results/findings/<name>/`` (a sweep there of the same experiment resumes:
    complete runs are not run again; ``--fresh`` starts over);
-2. its small tables (``experiment.json``, ``summary.csv``, ``hypotheses.csv``, ``sensitivity.csv``)
-   and its plots of each outcome against the swept parameters, the frontier and the sensitivity
-   indices (``plots/``, not the time series) are
+2. its small tables (``experiment.json``, ``summary.csv``, ``hypotheses.csv``, ``sensitivity.csv``,
+   ``calibration.csv``)
+   and its plots of each outcome against the swept parameters, the frontier, the sensitivity
+   indices and the calibration (``plots/``, not the time series) are
    copied into ``docs/findings/data/<name>/``, which is committed;
 
 then, from those folders alone, ``simsolidarity report`` writes ``docs/findings/report.md`` (every
 arm, every verdict, every plot), and each block of docs/FINDINGS.md between
 ``<!-- begin: NAME PART -->`` and ``<!-- end -->`` is replaced by that part (``Verdicts``,
-``Polarization``, ``Arms``, ``Sensitivity``, ``Checks``) of sweep NAME's report. The prose around
-the blocks is written by hand; tests/test_findings_report.py checks that every number it quotes is
-in the regenerated tables.
+``Polarization``, ``Arms``, ``Sensitivity``, ``Calibration``, ``Checks``) of sweep NAME's
+report. The prose around the blocks is written by hand; tests/test_findings_report.py checks that
+every number it quotes is in the regenerated tables.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ REPORT = ROOT / "docs" / "findings" / "report.md"
 FINDINGS = ROOT / "docs" / "FINDINGS.md"
 SWEEPS = ROOT / "results" / "findings"
 #: The files of a sweep folder that the findings keep: small, and all the report reads.
-KEPT = ("experiment.json", "summary.csv", "hypotheses.csv", "sensitivity.csv")
+KEPT = ("experiment.json", "summary.csv", "hypotheses.csv", "sensitivity.csv", "calibration.csv")
 #: The parts of a sweep's report a block of FINDINGS.md can hold, by the heading that starts each.
 PARTS = {"Design": "### Design", "Arms": "### Arms", "Verdicts": "### Verdicts",
          "Polarization": "#### Polarization, measure by measure", "Checks": "### Checks of the implementation",
-         "Sensitivity": "### Sensitivity"}
+         "Sensitivity": "### Sensitivity", "Calibration": "### Calibration"}
 BLOCK = re.compile(r"(<!-- begin: (\S+) (\S+) -->\n)(.*?)(<!-- end -->)", flags=re.DOTALL)
 
 
@@ -75,7 +76,8 @@ def keep_tables(names: list[str]) -> None:
                 shutil.copyfile(source / file, target / file)
         outcomes = Sweep.from_folder(source).outcomes
         for plot in sorted((source / "plots").glob("*.png")):
-            if plot.stem in outcomes or plot.stem in ("frontier", "sensitivity"):
+            kept = plot.stem in outcomes or plot.stem in ("frontier", "sensitivity")
+            if kept or plot.stem.startswith("calibration"):
                 shutil.copyfile(plot, target / "plots" / plot.name)
 
 

@@ -1,4 +1,4 @@
-"""What the analysis layer adds to a finished run or sweep: plots, sensitivity indices, hypothesis verdicts.
+"""What the analysis layer adds to a finished run or sweep: plots, sensitivity, hypothesis verdicts, calibration.
 
 The running layer simulates and writes the runs; these functions are handed to it (a run's
 plots) or called after it (a sweep's analysis), so that running never imports analysis.
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simsolidarity.analysis.calibration import write_calibration
 from simsolidarity.analysis.hypotheses import evaluate_hypothesis
 from simsolidarity.analysis.plots import save_plots, save_sweep_plots
 from simsolidarity.analysis.sensitivity import write_sensitivity
@@ -33,7 +34,8 @@ def draw_run(folder: Path, *, scenario: Scenario, recorded: pd.DataFrame, snapsh
 def analyze_sweep(sweep: Sweep, experiment: Experiment, *, plots: bool = True) -> None:
     """Write a sweep's analysis into its folder: the hypothesis verdicts (``hypotheses.csv``), the
     sensitivity indices of a sampler that has an analysis (``sensitivity.csv``: ``morris``, ``sobol``
-    or a registered one), and the plots.
+    or a registered one), the calibration to the experiment's targets (``calibration.csv``), and the
+    plots.
 
     Reads the sweep's complete runs; with none, writes nothing.
     """
@@ -46,3 +48,5 @@ def analyze_sweep(sweep: Sweep, experiment: Experiment, *, plots: bool = True) -
         write_sensitivity(sweep.folder, experiment, table, plots)
     if experiment.hypothesis is not None:
         write_table(sweep.folder / HYPOTHESES, evaluate_hypothesis(experiment.hypothesis, table, experiment.paired))
+    if experiment.targets:
+        write_calibration(sweep.folder, experiment, table, plots)

@@ -87,7 +87,7 @@ LINE_PLOT_AXES: dict[str, LineAxes] = {
     "echo_chamber": LineAxes("echo chambers", "correlation / opinion std"),
     "support": LineAxes("support for people in need", "support (0-1, depth-weighted)"),
     "belonging": LineAxes("belonging", "belonging (0-1)"),
-    "structure": LineAxes("group structure", "share / Gini (0-1)"),
+    "structure": LineAxes("structure and social capital", "share / Gini (0-1)"),
 }
 
 _OPINIONS = Plot(OPINIONS_PLOT, "opinion distribution at start and end", (), _opinion_histograms)

@@ -7,10 +7,11 @@ every arm (each parameter point: the mean and confidence interval of each outcom
 expectations (a polarization verdict with its comparison on every measure it was checked with),
 the mechanism expectations in a table of their own (checks of the implementation,
 not findings: see :mod:`simsolidarity.running.experiment`), the sensitivity indices of a ``morris``
-or ``sobol`` sweep, and the sweep's plots.
+or ``sobol`` sweep, the calibration to the experiment's targets (each target with its source, the
+acceptance rate, and the accepted points or the closest ones), and the sweep's plots.
 
 Everything comes from the folders (``experiment.json``, the runs' manifests, ``hypotheses.csv``,
-``sensitivity.csv``, ``plots/``); nothing is simulated or tested again. A sweep that was stopped
+``sensitivity.csv``, ``calibration.csv``, ``plots/``); nothing is simulated or tested again. A sweep that was stopped
 reports its complete runs; one without a hypothesis says so. Numbers have four significant
 digits, and the same folders give the same bytes: the body holds no time, only the folders it was
 generated from.
@@ -33,10 +34,12 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from simsolidarity.analysis.calibration import ACCEPTED, DISTANCE, RUNS, acceptance_text, closest, targets_of
 from simsolidarity.analysis.summary import interval_note, summarize
 from simsolidarity.errors import SimsolidarityError
 from simsolidarity.running.experiment import EMERGENT, KERNEL_POLARIZATION, MECHANISM, MOMENT_POLARIZATION
 from simsolidarity.running.folders import (
+    CALIBRATION,
     EXPERIMENT_FILE,
     FAILURES,
     HYPOTHESES,
@@ -185,6 +188,7 @@ def _sweep_section(index: int, sweep: Sweep, name: str, link: Link) -> list[str]
     lines += _arms(sweep)
     lines += _verdicts(sweep)
     lines += _sensitivity(sweep)
+    lines += _calibration(sweep)
     lines += _plots(index, sweep, link)
     return lines
 
@@ -325,6 +329,56 @@ def _sensitivity(sweep: Sweep) -> list[str]:
     for row in table.itertuples(index=False):
         lines.append(_row([number(value) for value in row]))
     return [*lines, ""]
+
+
+def _calibration(sweep: Sweep) -> list[str]:
+    """The targets with their sources, the acceptance rate, and the accepted points (or the five closest)."""
+    targets = targets_of(sweep.experiment)
+    if not targets:
+        return []
+    lines = ["### Calibration", "",
+             "Each target is a range that an outcome's mean at a point (over its replicates, of each run's "
+             "final-window mean) should fall in; a point inside every target is accepted (approximate Bayesian "
+             "computation by rejection, pattern-oriented modelling).", "",
+             _row(["outcome", "target", "source"]), _row(["---"] * 3),
+             *(_row([f"`{t.outcome}`", interval(t.low, t.high), t.source]) for t in targets), ""]
+    table = sweep.calibration
+    if table is None:
+        reason = "no run is complete" if sweep.complete == 0 else f"the sweep wrote no `{CALIBRATION}` (stopped early)"
+        return [*lines, f"Not calibrated: {reason}.", ""]
+    lines += [f"{acceptance_text(table)} (`{CALIBRATION}`).", ""]
+    accepted = table[table[ACCEPTED].astype(bool)]
+    columns = [name for name in sweep.swept if name in table.columns] + [t.outcome for t in targets]
+    if not accepted.empty:
+        return [*lines, "The accepted points:", "", *_points_table(accepted, columns), "",
+                *_accepted_region(table, accepted, [name for name in columns if name in sweep.swept])]
+    return [*lines, "No point is inside every target; the closest, by the distance to the targets' box:", "",
+            *_points_table(closest(table[table[RUNS] > 0]), [*columns, DISTANCE]), "",
+            "Distance: per target, how far the mean lies outside its range divided by the range's width (0 inside), "
+            "combined over the targets as the Euclidean norm.", ""]
+
+
+def _accepted_region(table: pd.DataFrame, accepted: pd.DataFrame, parameters: list[str]) -> list[str]:
+    """Where the accepted points lie in each numeric swept parameter, against all the points sampled."""
+    numeric = [name for name in parameters if pd.api.types.is_numeric_dtype(table[name])]
+    if not numeric:
+        return []
+    lines = ["Where they lie, against every point sampled:", "",
+             _row(["parameter", "sampled", "accepted: least", "median", "greatest"]), _row(["---"] * 5)]
+    for name in numeric:
+        values = accepted[name]
+        lines.append(_row([f"`{name}`", interval(table[name].min(), table[name].max()), number(values.min()),
+                           number(values.median()), number(values.max())]))
+    return [*lines, ""]
+
+
+def _points_table(table: pd.DataFrame, columns: list[str]) -> list[str]:
+    """A table of parameter points: the point's number, then ``columns`` (code-formatted but ``distance``)."""
+    lines = [_row(["point", *(name if name == DISTANCE else f"`{name}`" for name in columns)]),
+             _row(["---"] * (len(columns) + 1))]
+    for row in table.to_dict("records"):
+        lines.append(_row([str(row["point"]), *(number(row[name]) for name in columns)]))
+    return lines
 
 
 def _plots(index: int, sweep: Sweep, link: Link) -> list[str]:

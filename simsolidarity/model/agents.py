@@ -145,6 +145,8 @@ class Person(mesa.Agent):
         offline_present: whether the person took part offline this step (read-only).
         in_need: whether a need event hit the person this step (read-only).
         support: support received this step, in [0, 1] (read-only).
+        offline_belonging: the belonging offline life alone gives, in [0, 1] (read-only).
+        online_engagement: share of recent steps the person was active online, in [0, 1] (read-only).
     """
 
     model: SolidarityModel
@@ -161,6 +163,8 @@ class Person(mesa.Agent):
     offline_present = ArrayField()
     in_need = ArrayField()
     support = ArrayField()
+    offline_belonging = ArrayField()
+    online_engagement = ArrayField()
 
     def __init__(self, model: SolidarityModel, index: int) -> None:
         """Create the face of row ``index`` of ``model``'s arrays."""

@@ -38,18 +38,30 @@ import mesa
 import numpy as np
 
 from simsolidarity.model.agents import Person
+from simsolidarity.model.feed import biased_matching
 from simsolidarity.model.memory import BINCOUNT_BLOCK, DENSE_CELLS_PER_PERSON, RECOMMEND_CHUNK, check_memory
 from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names, row_entries
-from simsolidarity.model.parameters import Parameters, describe_parameters, parameters_as_keywords
+from simsolidarity.model.parameters import (
+    COMPENSATION_GAIN,
+    LOW_BELONGING_STEPS,
+    Parameters,
+    describe_parameters,
+    parameters_as_keywords,
+)
 from simsolidarity.model.recommenders import RECOMMENDERS, checked_scores
 
 #: Recommender scores closer than this count as tied; ties are broken at random, not by group id.
 SCORE_RESOLUTION = 1e-9
 
 
+def _compaction(table: np.ndarray) -> np.ndarray:
+    """The order of each row that moves its valid entries (>= 0) to the front, keeping their order."""
+    return np.argsort(table < 0, axis=1, kind="stable")
+
+
 def _compact(table: np.ndarray) -> np.ndarray:
     """Move each row's valid entries (>= 0) to the front, keeping their order."""
-    return np.take_along_axis(table, np.argsort(table < 0, axis=1, kind="stable"), axis=1)
+    return np.take_along_axis(table, _compaction(table), axis=1)
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -242,6 +254,12 @@ class SolidarityModel(mesa.Model):
         self.online = rng.random(n) < p.online_share
         #: (people,) felt belonging, starting at the middle of the scale.
         self.belonging = np.full(n, 0.5)
+        #: (people,) the belonging offline life alone would give (local identification and support),
+        #: moving like belonging: what ``compensation`` responds to.
+        self.offline_belonging = np.full(n, 0.5)
+        #: (people,) online engagement: the share of recent steps the person was active online (moving
+        #: toward this step's activity at ``belonging_rate``), from 0 at the start.
+        self.online_engagement = np.zeros(n)
         #: (people,) the quarter of people with the highest isolation.
         self.most_isolated = most_isolated_quartile(self.isolation)
 
@@ -267,6 +285,9 @@ class SolidarityModel(mesa.Model):
         self.group_topic = self.rng.dirichlet(np.ones(p.n_topics), size=g) if g else np.empty((0, p.n_topics))
         #: (people, max_memberships) virtual group ids, valid ones first, -1 for a free slot.
         self.memberships = np.full((self.n_people, p.max_memberships), -1, dtype=np.intp)
+        #: (people, max_memberships) attended steps in a row that each membership gave an identification
+        #: below ``leave_belonging`` (slot for slot with ``memberships``; 0 for a free slot).
+        self.low_belonging_steps = np.zeros((self.n_people, p.max_memberships), dtype=np.int16)
         self._refresh_groups()
 
     def _clear_step_state(self) -> None:
@@ -282,6 +303,10 @@ class SolidarityModel(mesa.Model):
         self.meeting_pairs = np.empty((0, 2), dtype=np.intp)
         self.meeting_online = np.empty(0, dtype=bool)
         self._local_contact = np.zeros(len(self.local_ties), dtype=bool)  # nobody took part offline yet
+        self._support_sources_cache: tuple[np.ndarray, np.ndarray] | None = None
+        #: (people, max_memberships) this step's identification with each attended virtual group (nan if
+        #: not attended): the online term of the belonging update, which ``leave_belonging`` reads.
+        self.group_identification = np.full((n, self.params.max_memberships), np.nan)
 
     # --- Mesa agents, created on first use ------------------------------------------------------
 
@@ -365,7 +390,8 @@ class SolidarityModel(mesa.Model):
 
     def _recommend(self) -> None:
         p, n = self.params, self.n_people
-        self.active_online = self.online & (self.rng.random(n) < p.online_activity)
+        activity = p.online_activity if p.compensation == 0 else self._online_activity()
+        self.active_online = self.online & (self.rng.random(n) < activity)
         self.offline_present = self.rng.random(n) >= self.isolation
         if self.n_virtual_groups == 0:
             return
@@ -373,6 +399,20 @@ class SolidarityModel(mesa.Model):
         seekers = np.flatnonzero(self.active_online & (self.memberships[:, -1] < 0))
         for start in range(0, seekers.size, RECOMMEND_CHUNK):
             self._show_and_join(seekers[start : start + RECOMMEND_CHUNK])
+
+    def _online_activity(self) -> np.ndarray:
+        """(people,) each person's chance to be active online this step, under ``compensation``.
+
+        ``logit(a_i) = logit(online_activity) + COMPENSATION_GAIN * compensation * (0.5 - offline_belonging_i)``:
+        with ``compensation > 0`` people whose offline life gives them little (unmet needs, weak local
+        identification) go online more and the well-supported less (social compensation); with
+        ``compensation < 0`` the reverse (rich get richer). Always in [0, 1]; 0 and 1 stay as they are.
+        """
+        p = self.params
+        with np.errstate(divide="ignore", over="ignore"):
+            base = np.log(p.online_activity) - np.log1p(-p.online_activity)
+            shift = COMPENSATION_GAIN * p.compensation * (0.5 - self.offline_belonging)
+            return 1.0 / (1.0 + np.exp(-(base + shift)))
 
     def _show_and_join(self, people: np.ndarray) -> None:
         """Show ``people`` their best-scored groups and let them join those that match their interests."""
@@ -412,6 +452,7 @@ class SolidarityModel(mesa.Model):
         self.meeting_online = np.concatenate(online)
         self._attended = present  # exposure is measured from it when asked for
         self._exposure_cache = None
+        self._support_sources_cache = None
         # A local tie is a contact of this step only when both people take part offline in it:
         # neighbours who stay home do not see each other.
         self._local_contact = self.offline_present[self.local_ties[:, 0]] & self.offline_present[self.local_ties[:, 1]]
@@ -446,6 +487,8 @@ class SolidarityModel(mesa.Model):
     def _random_matching(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One meeting round: each present person attends one of their groups, attendees pair up at random.
 
+        With ``feed_bias`` > 0 the attendees of a group, in random order, each pick a partner among
+        the unpaired ones, closer opinions more likely (:func:`~simsolidarity.model.feed.biased_matching`).
         Returns the two sides of each pair and the group it met in; the pairs are disjoint.
         """
         keys = self.rng.random(present.shape, dtype=np.float32)
@@ -458,6 +501,9 @@ class SolidarityModel(mesa.Model):
         order = np.argsort((group.astype(np.int64) << 32) | self.rng.integers(0, 1 << 32, people.size))
         people, group = people[order], group[order]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        if self.params.feed_bias > 0:
+            uniforms = self.rng.random(people.size)
+            return biased_matching(people, group, starts, self.opinion, self.params.feed_bias, uniforms)
         rank = np.arange(people.size) - np.repeat(starts, np.diff(np.r_[starts, people.size]))
         # The 1st attendee of a group meets the 2nd, the 3rd the 4th, ...; an odd one out meets nobody.
         lead = np.flatnonzero((rank[:-1] % 2 == 0) & (group[1:] == group[:-1]))
@@ -526,6 +572,40 @@ class SolidarityModel(mesa.Model):
         self.support_offline = np.where(self.in_need, 1.0 - unmet_offline, 0.0)
         self.support = np.where(self.in_need, 1.0 - unmet_online * unmet_offline, 0.0)
 
+    def _support_sources(self) -> tuple[np.ndarray, np.ndarray]:
+        """Through whom each person's support of this step came: the depth-weighted shares of their contacts
+        in another opinion camp (opinions at least ``confidence`` apart: bridging) and in their own block
+        (bonding, geographic); nan for a person without contacts.
+
+        Computed when first asked for in a step (opinions do not change after the meetings).
+        """
+        if self._support_sources_cache is None:
+            p, n = self.params, self.n_people
+            pairs = self.contact_pairs
+            depth = np.where(self.contact_online, p.online_depth, p.offline_depth)
+            first, second = pairs[:, 0], pairs[:, 1]
+            bridging = np.abs(self.opinion[first] - self.opinion[second]) >= p.confidence
+            local = self.block[first] == self.block[second]
+            ends = pairs.T.ravel()  # each contact counts for both of its people
+
+            def per_person(weights: np.ndarray) -> np.ndarray:
+                return np.bincount(ends, weights=np.tile(weights, 2), minlength=n)
+
+            total = per_person(depth)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self._support_sources_cache = (per_person(depth * bridging) / total, per_person(depth * local) / total)
+        return self._support_sources_cache
+
+    @property
+    def support_bridging_share(self) -> np.ndarray:
+        """(people,) depth-weighted share of this step's contacts in another opinion camp; nan without contacts."""
+        return self._support_sources()[0]
+
+    @property
+    def support_local_share(self) -> np.ndarray:
+        """(people,) depth-weighted share of this step's contacts living in the same block; nan without contacts."""
+        return self._support_sources()[1]
+
     def _update_belonging(self) -> None:
         """Belonging moves toward identification with attended groups combined with support received."""
         p, x = self.params, self.opinion
@@ -538,23 +618,42 @@ class SolidarityModel(mesa.Model):
         if self.n_virtual_groups:
             attended = np.where(self.active_online[:, None], self.memberships, -1)
             closeness = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
+            self.group_identification = np.where(attended >= 0, closeness * _depth_factor(p.online_depth, p.depth_need),
+                                                 np.nan)
             online = np.where(attended >= 0, closeness, 0.0).max(axis=1, initial=0.0)
             online *= _depth_factor(p.online_depth, p.depth_need)
         identification = np.maximum(offline, online)
         target = 1.0 - (1.0 - identification) * (1.0 - self.support)
         self.belonging += p.belonging_rate * (target - self.belonging)
+        # What offline life alone gives, and how often the person is online: what compensation reads,
+        # and the engagement that online_belonging_correlation relates to belonging.
+        offline_target = 1.0 - (1.0 - offline) * (1.0 - self.support_offline)
+        self.offline_belonging += p.belonging_rate * (offline_target - self.offline_belonging)
+        self.online_engagement += p.belonging_rate * (self.active_online - self.online_engagement)
 
     def _leave(self) -> None:
         """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``."""
         if self.n_virtual_groups == 0:
             return
+        p = self.params
         held = self.memberships >= 0
         distance = np.abs(self.opinion[:, None] - self.group_opinion[np.where(held, self.memberships, 0)])
-        leaving = held & (distance > self.params.leave_threshold)
+        leaving = held & (distance > p.leave_threshold)
+        if p.leave_belonging > 0:
+            # A membership that gave little identification for LOW_BELONGING_STEPS attended steps in a row
+            # is left too; an attended step with enough resets the count, a step away leaves it as it is.
+            attended = ~np.isnan(self.group_identification)
+            low = attended & (self.group_identification < p.leave_belonging)
+            self.low_belonging_steps = np.where(low, self.low_belonging_steps + 1,
+                                                np.where(attended, 0, self.low_belonging_steps)).astype(np.int16)
+            leaving |= held & (self.low_belonging_steps >= LOW_BELONGING_STEPS)
         rows = np.flatnonzero(leaving.any(axis=1))
         if rows.size:
             self.memberships[leaving] = -1
-            self.memberships[rows] = _compact(self.memberships[rows])
+            self.low_belonging_steps[leaving] = 0
+            order = _compaction(self.memberships[rows])  # the slots' counters move with their memberships
+            self.memberships[rows] = np.take_along_axis(self.memberships[rows], order, axis=1)
+            self.low_belonging_steps[rows] = np.take_along_axis(self.low_belonging_steps[rows], order, axis=1)
         self._refresh_groups()
 
     # --- convenience ----------------------------------------------------------------------------

@@ -238,12 +238,7 @@ def echo_chamber_index(opinion: np.ndarray, exposure_mean: np.ndarray) -> float:
     is unrelated to one's own opinion, near 1 in closed echo chambers.
     """
     seen = np.isfinite(exposure_mean)
-    if np.count_nonzero(seen) < 3:
-        return float("nan")
-    x, y = opinion[seen], exposure_mean[seen]
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
+    return correlation(opinion[seen], exposure_mean[seen])
 
 
 def exposure_diversity(exposure_spread: np.ndarray) -> float:
@@ -262,6 +257,27 @@ def support_received(in_need: np.ndarray, support: np.ndarray) -> float:
 def unmet_need_share(in_need: np.ndarray, support: np.ndarray, depth_need: float) -> float:
     """Share of the people in need whose support fell short of ``depth_need``."""
     return _mean_or_nan(support[in_need] < depth_need)
+
+
+def support_share_through(in_need: np.ndarray, support: np.ndarray, share: np.ndarray) -> float:
+    """The share of the support received this step that came through some of the contacts.
+
+    ``share`` is each person's depth-weighted share of their contacts of that kind (nan without
+    contacts); each person in need counts with the support they received: ``sum(support * share) /
+    sum(support)``. ``nan`` if nobody in need received any support.
+    """
+    received = support[in_need]
+    total = received.sum()
+    if not total > 0:
+        return float("nan")
+    return float(np.nansum(received * share[in_need]) / total)
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r of two arrays over the people; ``nan`` for fewer than 3 people or without variance."""
+    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def mean_of(values: np.ndarray, who: np.ndarray | None = None) -> float:
@@ -352,6 +368,9 @@ class ObservedState(Protocol):
     support_offline: np.ndarray  # (people,) part of it through face-to-face contacts
     contact_online: np.ndarray  # (contacts,) bool, whether each of this step's contacts was online
     contact_distance: np.ndarray  # (contacts,) Euclidean grid distance of each of this step's contacts
+    support_bridging_share: np.ndarray  # (people,) depth-weighted share of contacts in another camp, nan if none
+    support_local_share: np.ndarray  # (people,) depth-weighted share of contacts in the own block, nan if none
+    online_engagement: np.ndarray  # (people,) share of recent steps active online
 
 
 #: How an outcome is read off a state: ``report(state) -> float``.
@@ -615,6 +634,19 @@ register_outcome("share_ties_online", lambda s: share_ties_online(s.contact_onli
                  label="share of contacts online", bounds=(0.0, 1.0))
 register_outcome("mean_tie_distance", lambda s: mean_tie_distance(s.contact_distance), family="structure",
                  meaning="mean grid distance of this step's contacts (reach)", bounds=(0.0, None))
+register_outcome("bridging_support",
+                 lambda s: support_share_through(s.in_need, s.support, s.support_bridging_share),
+                 family="social capital", meaning="share of support received through contacts of another opinion "
+                 "camp (opinions at least confidence apart): bridging", plots=("structure",),
+                 label="support across camps", bounds=(0.0, 1.0))
+register_outcome("local_support_share",
+                 lambda s: support_share_through(s.in_need, s.support, s.support_local_share),
+                 family="social capital", meaning="share of support received through people of the same block: "
+                 "bonding, geographic", plots=("structure",), label="support from one's own block",
+                 bounds=(0.0, 1.0))
+register_outcome("online_belonging_correlation", lambda s: correlation(s.online_engagement, s.belonging),
+                 family="social capital", meaning="Pearson r across people between online engagement (share of "
+                 "recent steps active online) and belonging", bounds=(-1.0, 1.0))
 
 BUILT_IN_OUTCOMES = MappingProxyType(dict(OUTCOMES))
 

@@ -150,8 +150,27 @@ PARAMETERS: dict[str, Parameter] = {
            group="support"),
         _p("belonging_rate", float, 0.1, "how fast belonging moves toward its target per step", 0, 1,
            low_open=True, group="support"),
+        _p("compensation", float, 0.0,
+           "how online activity responds to unmet need and offline belonging: + social compensation, "
+           "- rich get richer, 0 none", -1, 1, group="feedback"),
+        _p("leave_belonging", float, 0.0,
+           "belonging through a virtual group below which a person leaves it (after a few steps); 0: off",
+           0, 1, group="feedback"),
+        _p("feed_bias", float, 0.0,
+           "inside a group, partners chosen with chance proportional to (|x_i - x_j| + delta)^(-feed_bias)",
+           0, group="feedback"),
     ]
 }
+
+
+#: Constants of the rules that read the parameters, shared by the model and the reference.
+#: Compensation: the change in the log-odds of being active online, per unit of ``compensation``, of a
+#: person whose offline belonging is 0 (or 1) against one at 0.5: at ``compensation`` 1 an activity of
+#: 0.5 becomes 0.88 (or 0.12).
+COMPENSATION_GAIN = 4.0
+#: Leaving by belonging: attended steps in a row with a group's identification below ``leave_belonging``
+#: after which a person leaves it.
+LOW_BELONGING_STEPS = 3
 
 
 def defaults() -> dict[str, Any]:

@@ -54,6 +54,10 @@ PEOPLE_VARIABLES: dict[str, PersonVariable] = {
     "offline_present": PersonVariable("whether the person took part offline this step", attrgetter("offline_present")),
     "in_need": PersonVariable("whether a need event hit the person this step", attrgetter("in_need")),
     "support": PersonVariable("support received this step, in [0, 1]", attrgetter("support")),
+    "offline_belonging": PersonVariable("the belonging offline life alone gives, in [0, 1]",
+                                        attrgetter("offline_belonging")),
+    "online_engagement": PersonVariable("share of recent steps active online, in [0, 1]",
+                                        attrgetter("online_engagement")),
 }
 
 

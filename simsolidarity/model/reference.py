@@ -48,8 +48,15 @@ from typing import Any
 import numpy as np
 
 from simsolidarity.errors import ParameterError
+from simsolidarity.model.feed import FEED_CANDIDATES, FEED_DELTA
 from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
-from simsolidarity.model.parameters import Parameters, describe_parameters, parameters_as_keywords
+from simsolidarity.model.parameters import (
+    COMPENSATION_GAIN,
+    LOW_BELONGING_STEPS,
+    Parameters,
+    describe_parameters,
+    parameters_as_keywords,
+)
 
 
 def _unit(vector: Sequence[float] | np.ndarray) -> tuple[float, ...]:
@@ -125,8 +132,12 @@ class ReferencePerson:
         isolation: how isolated the person is where they live, in [0, 1].
         online: whether the person has online access.
         belonging: felt belonging, in [0, 1].
+        offline_belonging: the belonging offline life alone would give, moving like belonging.
+        online_engagement: the share of recent steps active online, moving like belonging.
         neighbours: the people the person has a local tie with.
         groups: the virtual groups the person is in, in the order they were joined.
+        low_belonging_steps: for each of those groups, the attended steps in a row it gave an
+            identification below ``leave_belonging``.
         active_online, offline_present: whether the person is active online, and takes part
             offline, this step.
         present_in: the groups the person is present in this step (see :meth:`present_groups`).
@@ -158,8 +169,12 @@ class ReferencePerson:
         self.isolation = isolation
         self.online = online
         self.belonging = 0.5
+        self.offline_belonging = 0.5
+        self.online_engagement = 0.0
         self.neighbours: list[ReferencePerson] = []
         self.groups: list[ReferenceGroup] = []
+        self.low_belonging_steps: dict[ReferenceGroup, int] = {}
+        self.group_identification: dict[ReferenceGroup, float] = {}
         self.active_online = False
         self.offline_present = False
         self.present_in: list[ReferenceGroup] = []
@@ -383,7 +398,7 @@ class ReferenceModel:
         """Who is active online and who takes part offline; active people with a free slot are shown groups and join."""
         p, rng = self.params, self.rng
         for person in self.people:
-            person.active_online = person.online and rng.random() < p.online_activity
+            person.active_online = person.online and rng.random() < self.online_activity(person)
             person.offline_present = rng.random() < 1.0 - person.isolation
         for person in self.people:
             if person.active_online and len(person.groups) < p.max_memberships:
@@ -394,6 +409,16 @@ class ReferenceModel:
                     ):
                         person.groups.append(group)
                         group.members.append(person)
+
+    def online_activity(self, person: ReferencePerson) -> float:
+        """The person's chance to be active online: ``online_activity``, moved in log-odds by
+        ``COMPENSATION_GAIN * compensation * (0.5 - offline_belonging)``."""
+        p = self.params
+        if p.compensation == 0 or p.online_activity in (0.0, 1.0):
+            return p.online_activity
+        log_odds = math.log(p.online_activity / (1.0 - p.online_activity))
+        log_odds += COMPENSATION_GAIN * p.compensation * (0.5 - person.offline_belonging)
+        return 1.0 / (1.0 + math.exp(-log_odds))
 
     def recommend(self, person: ReferencePerson) -> list[ReferenceGroup]:
         """The ``n_recommendations`` best-scored virtual groups ``person`` is not in, best first, ties at random."""
@@ -422,7 +447,22 @@ class ReferenceModel:
                     attendees[attended].append(person)
             for group, people in attendees.items():
                 order = [people[i] for i in rng.permutation(len(people))]
-                for a, b in zip(order[0::2], order[1::2], strict=False):  # an odd one out meets nobody
+                pairs = list(zip(order[0::2], order[1::2], strict=False))  # an odd one out meets nobody
+                if p.feed_bias > 0:
+                    # Feed ranking instead: each unpaired one, in order, picks a partner among the next
+                    # FEED_CANDIDATES unpaired, with chance proportional to (|gap| + FEED_DELTA) ** -feed_bias.
+                    pairs, unpaired = [], order
+                    while len(unpaired) > 1:
+                        a, candidates = unpaired[0], unpaired[1 : 1 + FEED_CANDIDATES]
+                        gaps = [abs(c.opinion - a.opinion) + FEED_DELTA for c in candidates]
+                        nearest = min(gaps)  # weights relative to the nearest's, which is 1: no overflow
+                        weights = [(nearest / gap) ** p.feed_bias for gap in gaps]
+                        cumulative = np.cumsum(weights)
+                        target = rng.random() * cumulative[-1]
+                        b = next((c for c, w in zip(candidates, cumulative, strict=True) if w > target), candidates[-1])
+                        pairs.append((a, b))
+                        unpaired = [c for c in unpaired[1:] if c is not b]
+                for a, b in pairs:
                     self._influence(a, b)
                     (a.online_partners if group.virtual else a.offline_partners).append(b)
                     (b.online_partners if group.virtual else b.offline_partners).append(a)
@@ -475,19 +515,33 @@ class ReferenceModel:
             offline = online = 0.0
             if person.offline_present:
                 offline = (1.0 - abs(person.opinion - block_opinion[person.block.index]) / 2.0) * offline_factor
+            person.group_identification = {}
             if person.active_online and person.groups:
-                online = max(person.opinion_similarity(group) for group in person.groups) * online_factor
+                person.group_identification = {g: person.opinion_similarity(g) * online_factor for g in person.groups}
+                online = max(person.group_identification.values())
             identification = max(offline, online)
             target = 1.0 - (1.0 - identification) * (1.0 - person.support)
             person.belonging += p.belonging_rate * (target - person.belonging)
+            offline_target = 1.0 - (1.0 - offline) * (1.0 - person.support_offline)
+            person.offline_belonging += p.belonging_rate * (offline_target - person.offline_belonging)
+            person.online_engagement += p.belonging_rate * (float(person.active_online) - person.online_engagement)
 
     def _leave(self) -> None:
         """Leave every virtual group whose mean opinion is farther than ``leave_threshold``; groups then follow."""
-        threshold = self.params.leave_threshold
+        p = self.params
         for person in self.people:
-            for group in [g for g in person.groups if abs(person.opinion - g.mean_opinion) > threshold]:
+            leaving = [g for g in person.groups if abs(person.opinion - g.mean_opinion) > p.leave_threshold]
+            if p.leave_belonging > 0:
+                # attended groups (those with an identification this step) count low steps in a row
+                for group, identification in person.group_identification.items():
+                    low = identification < p.leave_belonging
+                    person.low_belonging_steps[group] = person.low_belonging_steps.get(group, 0) + 1 if low else 0
+                leaving += [g for g in person.groups if g not in leaving
+                            and person.low_belonging_steps.get(g, 0) >= LOW_BELONGING_STEPS]
+            for group in leaving:
                 person.groups.remove(group)
                 group.members.remove(person)
+                person.low_belonging_steps.pop(group, None)
         for group in self.virtual_groups:
             group.refresh()
 
@@ -593,6 +647,32 @@ class ReferenceModel:
     def support_offline(self) -> np.ndarray:
         """(people,) support received this step through face-to-face contacts only."""
         return self._each("support_offline")
+
+    def _support_share(self, through: Callable[[ReferencePerson, ReferencePerson], bool]) -> np.ndarray:
+        """(people,) each person's depth-weighted share of this step's contacts for which ``through`` holds."""
+        p = self.params
+        total, part = [0.0] * len(self.people), [0.0] * len(self.people)
+        for a, b, online in self.contacts:
+            depth = p.online_depth if online else p.offline_depth
+            for person in (a, b):
+                total[person.index] += depth
+                part[person.index] += depth if through(a, b) else 0.0
+        return np.array([s / t if t > 0 else math.nan for s, t in zip(part, total, strict=True)])
+
+    @property
+    def support_bridging_share(self) -> np.ndarray:
+        """(people,) depth-weighted share of this step's contacts whose opinions lie ``confidence`` or more apart."""
+        return self._support_share(lambda a, b: abs(a.opinion - b.opinion) >= self.params.confidence)
+
+    @property
+    def support_local_share(self) -> np.ndarray:
+        """(people,) depth-weighted share of this step's contacts with someone of the same block."""
+        return self._support_share(lambda a, b: a.block is b.block)
+
+    @property
+    def online_engagement(self) -> np.ndarray:
+        """(people,) the share of recent steps each person was active online."""
+        return self._each("online_engagement")
 
     @property
     def contact_pairs(self) -> np.ndarray:

@@ -30,6 +30,8 @@ An experiment is a YAML mapping::
           relative_to: support_received    # optional: the gap outcome - relative_to, within each run
           lower_when: {recommender: similarity}
           than: {recommender: random}
+    targets:                               # optional: observed patterns the outcomes should reproduce
+      unmet_need_share: {range: [0.15, 0.3], source: "adults often lonely: a fifth to a quarter in surveys"}
 
 Each expectation has a ``kind``. ``mechanism``: its direction follows from one rule of the model
 (support through online ties grows with their depth), so the sweep checks the implementation
@@ -42,6 +44,13 @@ it through the people's interaction.
 (``support_isolated`` relative to ``support_received``: how far the most isolated quartile falls
 behind everyone), compared between the arms: the form of a question about *who* gains or loses,
 which no single outcome answers.
+
+``targets`` calibrate the model to observed patterns (pattern-oriented modelling, Grimm et al.
+2005, Science 310:987): each names an outcome, the ``range`` ``[low, high]`` its final-window
+mean at a point (averaged over the point's replicates) should fall in, and the ``source`` of
+that range in one line. The points inside every target are accepted, the others rejected
+(approximate Bayesian computation by rejection; :mod:`simsolidarity.analysis.calibration`).
+A target's outcome is added to the experiment's outcomes if they leave it out.
 
 A polarization verdict needs more than one measure (see :data:`POLARIZATION_CHECKS`): an
 expectation on a polarization measure adds the measures it is checked with to the experiment's
@@ -90,7 +99,7 @@ from simsolidarity.running.scenario import (
 DEFAULT_FINAL_WINDOW = 10
 EXPERIMENT_KEYS = (
     "name", "description", "scenario", "seed", "steps", "replicates", "paired", "sampler", "samples",
-    "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis",
+    "sweep", "outcomes", "final_window", "plots", "frontier", "hypothesis", "targets",
 )
 SWEEP_PLOTS = ("outcomes", "timeseries", "frontier")
 EXPECTATION_KEYS = ("outcome", "relative_to", "higher_when", "lower_when", "than", "kind")
@@ -98,6 +107,7 @@ EXPECTATION_KEYS = ("outcome", "relative_to", "higher_when", "lower_when", "than
 MECHANISM, EMERGENT = "mechanism", "emergent"
 EXPECTATION_KINDS = (MECHANISM, EMERGENT)
 RANGE_KEYS = ("start", "stop", "num")
+TARGET_KEYS = ("range", "source")
 #: Most runs (points x replicates) an experiment may have unless the caller raises the limit. A
 #: run takes seconds to minutes; more runs than this are most likely a mistake in the file (a
 #: misplaced zero, a grid over too many parameters), and would take memory even to list.
@@ -175,6 +185,24 @@ class Hypothesis:
 
 
 @dataclass(frozen=True)
+class Target:
+    """An observed pattern that an outcome should reproduce: its mean at a point within ``[low, high]``.
+
+    The mean is over the point's replicates of each run's final-window mean (as in ``summary.csv``);
+    ``source`` says in one line where the range comes from.
+    """
+
+    outcome: str
+    low: float
+    high: float
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The target as in an experiment file, without its outcome (the key it is listed under)."""
+        return {"range": [self.low, self.high], "source": self.source}
+
+
+@dataclass(frozen=True)
 class RunPlan:
     """One run of a sweep, before it runs: its index, parameter point, replicate and seed."""
 
@@ -203,9 +231,10 @@ class Experiment:
     plots: tuple[str, ...]
     source: str = "<inline>"
     samples: int | None = None
-    ranges: tuple[tuple[str, float, float], ...] = ()
+    ranges: tuple[tuple[str, float, float], ...] = ()  # (parameter, start, stop) of each range a sampler draws from
     frontier: tuple[str, str] | None = None
     hypothesis: Hypothesis | None = None
+    targets: tuple[Target, ...] = ()
 
     @cached_property
     def largest_model(self) -> tuple[dict[str, Any], int]:
@@ -297,6 +326,8 @@ class Experiment:
                 "claim": self.hypothesis.claim,
                 "expect": [e.to_dict() for e in self.hypothesis.expect],
             },
+            # only when there are targets, so that sweep folders recorded before targets existed resume
+            **({"targets": {t.outcome: t.to_dict() for t in self.targets}} if self.targets else {}),
         }
 
 
@@ -469,6 +500,42 @@ def _hypothesis(value: Any, swept: tuple[str, ...], outcomes: tuple[str, ...], s
     return Hypothesis(claim.strip(), tuple(parsed))
 
 
+def _targets(value: Any, source: str) -> tuple[Target, ...]:
+    """The ``targets`` mapping: each a registered outcome with ``range: [low, high]`` and a ``source``."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        raise ScenarioError(source, "targets", "expected a mapping of outcome names to {range: [low, high], "
+                            f"source: text}}, got {shown(value)}")
+    targets = []
+    for outcome, spec in value.items():
+        key = f"targets.{plain(outcome)}"
+        if outcome not in OUTCOMES:
+            raise ScenarioError(source, key, f"not an outcome{suggestion(outcome, list(OUTCOMES))}; "
+                                "'simsolidarity list outcomes' lists them")
+        if not isinstance(spec, dict):
+            raise ScenarioError(source, key, f"expected {{range: [low, high], source: text}}, got {shown(spec)}")
+        for name in spec:
+            if name not in TARGET_KEYS:
+                raise ScenarioError(source, f"{key}.{plain(name)}", f"unknown key{suggestion(name, TARGET_KEYS)}")
+        bounds = spec.get("range")
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)):
+            raise ScenarioError(source, f"{key}.range", f"expected two numbers [low, high], got {shown(bounds)}")
+        low, high = map(float, bounds)
+        if low > high:
+            raise ScenarioError(source, f"{key}.range", f"expected low <= high, got [{low:g}, {high:g}]")
+        text = spec.get("source")
+        if not isinstance(text, str) or not text.strip():
+            raise ScenarioError(source, f"{key}.source", "expected where the range comes from, in one line")
+        targets.append(Target(outcome, low, high, " ".join(text.split())))
+    return tuple(targets)
+
+
+def _is_number(value: Any) -> bool:
+    """Whether ``value`` is a finite number (not a boolean, which YAML reads from ``yes`` or ``true``)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_points_runnable(experiment: Experiment) -> None:
     """:func:`check_runnable` for the sweep: the point with the largest model, and each recommender once."""
     base, steps, n_outcomes = experiment.scenario.model, experiment.scenario.steps, len(experiment.outcomes)
@@ -557,11 +624,13 @@ def experiment_from_dict(
     if hypothesis is not None:  # the measures that polarization verdicts are checked with are recorded too
         checks = [m for e in hypothesis.expect for m in e.checks]
         outcomes = (*outcomes, *dict.fromkeys(m for m in checks if m not in outcomes))
-    ranges = tuple((p, *v) for p, v in space.items()) if chosen.analysis is not None else ()
+    targets = _targets(data.get("targets"), source)
+    outcomes = (*outcomes, *(t.outcome for t in targets if t.outcome not in outcomes))  # targets are recorded too
+    ranges = tuple((p, *v) for p, v in space.items()) if chosen.ranges else ()
     experiment = Experiment(
         name, description, scenario, seed, replicates, paired, sampler, swept,
         tuple(points), outcomes, final_window, plots, source,
-        samples=samples, ranges=ranges, frontier=frontier, hypothesis=hypothesis,
+        samples=samples, ranges=ranges, frontier=frontier, hypothesis=hypothesis, targets=targets,
     )
     _check_points_runnable(experiment)
     return experiment

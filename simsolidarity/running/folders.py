@@ -6,7 +6,7 @@ final-window summary), ``timeseries.csv`` (one row per step: an integer ``step``
 per outcome) and ``plots/``. A **sweep folder** holds ``experiment.json`` (the resolved
 experiment), ``runs/run-NNNNN/`` (one run folder per run), ``summary.csv`` (one row per complete
 run), ``failures.csv`` (the runs that failed in the last sweep into it), ``sweep.log``, and the
-analysis: ``hypotheses.csv``, ``sensitivity.csv`` and ``plots/``.
+analysis: ``hypotheses.csv``, ``sensitivity.csv``, ``calibration.csv`` and ``plots/``.
 
 A folder is written under a temporary name beside its final place and renamed when complete,
 so a folder under its final name is always whole. Every table goes through :func:`write_table`
@@ -53,6 +53,7 @@ FAILURES = "failures.csv"
 LOG = "sweep.log"
 HYPOTHESES = "hypotheses.csv"
 SENSITIVITY = "sensitivity.csv"
+CALIBRATION = "calibration.csv"
 #: A comparison folder's table.
 COMPARISON = "comparison.csv"
 #: The lock file of a sweep folder; it holds the process id of the sweep writing in the folder.

@@ -18,6 +18,7 @@ import pandas as pd
 
 from simsolidarity.errors import SimsolidarityError, shown
 from simsolidarity.running.folders import (
+    CALIBRATION,
     EXPERIMENT_FILE,
     FAILURES,
     HYPOTHESES,
@@ -277,6 +278,16 @@ class Sweep:
     def sensitivity(self) -> pd.DataFrame | None:
         """The sensitivity indices of a ``morris`` or ``sobol`` sweep, or ``None``."""
         path = self.folder / SENSITIVITY
+        return read_table(path) if path.exists() else None
+
+    @cached_property
+    def calibration(self) -> pd.DataFrame | None:
+        """Each parameter point against the experiment's ``targets``, or ``None`` if it states none.
+
+        One row per point: ``point``, the swept parameters, ``runs``, each target outcome's mean over
+        the point's runs, ``accepted`` (inside every target) and ``distance`` (to the targets' box).
+        """
+        path = self.folder / CALIBRATION
         return read_table(path) if path.exists() else None
 
     def run(self, index: int) -> Run:
