@@ -10,8 +10,11 @@
 4. The cost of data collection per step, per outcome.
 5. Start-up of the command line: ``--help``, ``list``, ``validate``, each the best of several fresh
    processes, against its target (0.5 s, 0.5 s, 1 s).
+6. The default 2,000-person scenario: milliseconds per step with every outcome collected, and a
+   whole 200-step ``simsolidarity run`` of it (start-up and plots included), at ``feed_bias`` 0 and 1.
 
-It ends with one ``name: value`` line per headline figure.
+It ends with one ``name: value`` line per headline figure, then a table of each figure of the
+performance targets (benchmarks/PROFILE.md) against its target.
 """
 
 from __future__ import annotations
@@ -144,6 +147,19 @@ STARTUP = {
 }
 
 
+def default_scenario(feed_bias: float, steps: int) -> dict:
+    """The default scenario (2,000 people, every outcome): seconds per step, and a whole ``simsolidarity run``."""
+    per_step = seconds_per_step(SolidarityModel(rng=1, feed_bias=feed_bias), steps)
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "simsolidarity", "-q", "run", "scenarios/baseline.yaml",
+                        "--set", f"feed_bias={feed_bias}", "--out", str(Path(scratch) / "run")],
+                       cwd=root, check=True, stdout=subprocess.DEVNULL)
+        run_s = time.perf_counter() - start
+    return {"feed_bias": feed_bias, "step_s": per_step, "run_s": run_s}
+
+
 def startup_seconds(arguments: list[str], repeats: int) -> float:
     """The shortest wall time of ``simsolidarity ARGUMENTS`` over ``repeats`` fresh processes."""
     root = Path(__file__).resolve().parent.parent
@@ -227,6 +243,13 @@ def main() -> None:
         verdict = "within" if startup[name] <= target else "OVER"
         print(f"  simsolidarity {' '.join(arguments):<62} {startup[name]:6.2f} s  ({verdict} the {target:g} s target)")
 
+    print("\n6. the default scenario, 2,000 people, every outcome (feed_bias 0 and 1)")
+    default = {}
+    for bias in (0.0, 1.0):
+        default[bias] = default_scenario(bias, steps=20 if quick else 100)
+        print(f"  feed_bias {bias:g}: {default[bias]['step_s'] * 1e3:7.2f} ms/step; a 200-step 'simsolidarity run' "
+              f"with its plots {default[bias]['run_s']:5.2f} s", flush=True)
+
     by_size = {row["n"]: row for row in scaling}
     speedup_10k = next(r["speedup"] for r in reference if r["n"] == 10_000)
     print()
@@ -237,6 +260,22 @@ def main() -> None:
     print(f"collection_overhead_10000: {cost['full_s'] / cost['bare_s']:.2f}")
     for name, seconds in startup.items():
         print(f"startup_s_{name}: {seconds:.2f}")
+    print(f"default_ms_per_step: {default[0.0]['step_s'] * 1e3:.2f}")
+    print(f"default_run_s: {default[0.0]['run_s']:.2f}")
+
+    # The performance targets (benchmarks/PROFILE.md), each with the figure measured in this run.
+    targets = [
+        ("1,000,000 people: person-steps/s, every outcome", 1_000_000 / by_size[1_000_000]["step_s"], ">=", 5e6),
+        ("default scenario: ms per step, every outcome", default[0.0]["step_s"] * 1e3, "<=", 1.0),
+        ("default scenario: 200-step run, s", default[0.0]["run_s"], "<=", 3.0),
+        ("speed-up over the reference, 10,000 people", speedup_10k, ">=", 150.0),
+        (f"sweep efficiency, {sweep['workers']} workers", sweep["efficiency"], ">=",
+         0.95 if sweep["workers"] <= 2 else 0.9),
+    ]
+    print("\ntargets (this machine)")
+    for label, value, sense, target in targets:
+        met = value >= target if sense == ">=" else value <= target
+        print(f"  {label:<50} {value:14,.2f}  target {sense} {target:<12,g} {'met' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":

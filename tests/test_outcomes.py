@@ -20,6 +20,19 @@ def test_bimodality_of_a_two_point_split_is_one_and_of_a_normal_is_one_third():
     assert o.bimodality(normal) == pytest.approx(1 / 3, abs=0.005)
 
 
+def test_bimodality_corrects_skewness_and_kurtosis_as_scipy_does():
+    """Catches: a slip in the bias corrections of the hand-written moments (against scipy.stats)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    for sample in (rng.uniform(-1, 1, 7), rng.beta(0.5, 2.0, 300) * 2 - 1, rng.normal(0.3, 0.2, 4)):
+        n = sample.size
+        g = stats.skew(sample, bias=False)
+        k = stats.kurtosis(sample, fisher=True, bias=False)
+        expected = (g**2 + 1) / (k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+        assert o.bimodality(sample) == pytest.approx(expected, rel=1e-12)
+
+
 def test_bimodality_is_undefined_at_consensus():
     assert np.isnan(o.bimodality(np.full(100, 0.3)))
 

@@ -303,6 +303,8 @@ class SolidarityModel(mesa.Model):
         self.meeting_pairs = np.empty((0, 2), dtype=np.intp)
         self.meeting_online = np.empty(0, dtype=bool)
         self._local_contact = np.zeros(len(self.local_ties), dtype=bool)  # nobody took part offline yet
+        #: (contacts, 2) the local ties that were contacts this step: both people took part offline.
+        self.local_contacts = self.local_ties[self._local_contact]
         self._support_sources_cache: tuple[np.ndarray, np.ndarray] | None = None
         #: (people, max_memberships) this step's identification with each attended virtual group (nan if
         #: not attended): the online term of the belonging update, which ``leave_belonging`` reads.
@@ -456,11 +458,7 @@ class SolidarityModel(mesa.Model):
         # A local tie is a contact of this step only when both people take part offline in it:
         # neighbours who stay home do not see each other.
         self._local_contact = self.offline_present[self.local_ties[:, 0]] & self.offline_present[self.local_ties[:, 1]]
-
-    @property
-    def local_contacts(self) -> np.ndarray:
-        """(contacts, 2) the local ties that were contacts this step: both people took part offline."""
-        return self.local_ties[self._local_contact]
+        self.local_contacts = self.local_ties[self._local_contact]
 
     @property
     def contact_pairs(self) -> np.ndarray:
@@ -586,10 +584,10 @@ class SolidarityModel(mesa.Model):
             first, second = pairs[:, 0], pairs[:, 1]
             bridging = np.abs(self.opinion[first] - self.opinion[second]) >= p.confidence
             local = self.block[first] == self.block[second]
-            ends = pairs.T.ravel()  # each contact counts for both of its people
 
-            def per_person(weights: np.ndarray) -> np.ndarray:
-                return np.bincount(ends, weights=np.tile(weights, 2), minlength=n)
+            def per_person(weights: np.ndarray) -> np.ndarray:  # each contact counts for both of its people
+                return np.bincount(first, weights=weights, minlength=n) + np.bincount(second, weights=weights,
+                                                                                        minlength=n)
 
             total = per_person(depth)
             with np.errstate(invalid="ignore", divide="ignore"):
