@@ -166,7 +166,7 @@ def sweep(
     Returns:
         A :class:`Sweep`: ``.summary`` (one row per run: every parameter and every recorded
         outcome), ``.timeseries()`` (one row per run and step), ``.failed``, ``.hypotheses``,
-        ``.sensitivity`` and ``.folder``.
+        ``.sensitivity``, ``.calibration`` and ``.folder``.
 
     Raises:
         SimsolidarityError: before anything is written, for a bad experiment or argument, a

@@ -8,21 +8,25 @@ run that never asks for them does not pay for them.
 
 One step, in this fixed order (every random draw from ``model.rng``):
 
-1. **Recommend**: who is active online and who takes part offline this step is drawn; each active
+1. **Recommend**: who is active online (``online_activity``, moved by ``compensation`` by what offline
+   life gives the person) and who takes part offline this step is drawn; each active
    person with a free membership slot is shown ``n_recommendations`` virtual groups by the
    recommender and joins those whose interest match passes ``join_threshold``.
 2. **Meet**: in ``meetings_per_step`` rounds, each person present in some group (their block's
    geographic group if taking part offline, their virtual groups if active online) attends one
-   of them at random, and each group's attendees are paired by a random matching; a pair closer
+   of them at random, and each group's attendees are paired by a random matching (with
+   ``feed_bias``, partners of closer opinion more likely, as a feed ranks them); a pair closer
    than ``confidence`` moves together by ``influence`` times the difference (Deffuant–Weisbuch).
    Each person's exposure is the opinions of the co-members of the groups they were present in.
 3. **Support**: people hit by a need event (``need_rate``) receive support from this step's
-   contacts (meeting partners and local ties), each scaled by its depth.
+   contacts (meeting partners, and local ties when both take part offline), each scaled by its depth.
 4. **Belonging**: moves by ``belonging_rate`` toward a target made of identification with the
    groups the person took part in (opinion similarity, weighted by depth against ``depth_need``)
-   and of the support received; it decays toward 0 without participation.
+   and of the support received; it decays toward 0 without participation. What offline life alone
+   gives (``offline_belonging``) and how often the person is online (``online_engagement``) move alike.
 5. **Leave**: a person leaves each virtual group whose mean opinion is farther than
-   ``leave_threshold`` (unfollowing); groups' topics then follow their members.
+   ``leave_threshold`` (unfollowing), and with ``leave_belonging`` each that gave little identification
+   for three attended steps in a row; groups' topics then follow their members.
 
 Before anything is allocated, a model whose estimated memory exceeds what is available is refused
 (:mod:`simsolidarity.model.memory`), and no parameter makes building or a step take time out of

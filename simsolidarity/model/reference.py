@@ -5,7 +5,9 @@ group, or the geographic group of a neighbourhood block); a step is a sequence o
 over them, in the order of the vectorized model:
 
 1. **Recommend and join**: each person with online access is active online this step with
-   chance ``online_activity``; each person takes part offline with chance ``1 - isolation``.
+   chance ``online_activity``, moved in log-odds by ``compensation`` and what offline life gives
+   them (:meth:`ReferenceModel.online_activity`); each person takes part offline with chance
+   ``1 - isolation``.
    An active person with a free membership slot is shown the ``n_recommendations`` best-scored
    virtual groups they are not in (ties in random order) and joins, best first, those whose
    interest match (cosine of interests and topic) is at least ``join_threshold``, while a slot
@@ -13,8 +15,10 @@ over them, in the order of the vectorized model:
 2. **Meet**: a person is present in their block's group if taking part offline, and in each of
    their virtual groups if active online. In each of ``meetings_per_step`` rounds every present
    person attends one of their present groups at random; each group's attendees are paired by a
-   random matching (an odd one out meets nobody), and a pair whose opinions differ by less than
-   ``confidence`` moves together by ``influence`` times the difference (Deffuant–Weisbuch).
+   random matching (an odd one out meets nobody; with ``feed_bias``, each unpaired attendee in random
+   order picks a partner among the unpaired, closer opinions more likely), and a pair whose opinions
+   differ by less than ``confidence`` moves together by ``influence`` times the difference
+   (Deffuant–Weisbuch).
    Afterwards each person's exposure is the mean and spread of the opinions of the other people
    present in the groups they were present in (someone met in two groups counts twice).
    The virtual groups' size, mean opinion and topic are then brought up to date.
@@ -29,7 +33,8 @@ over them, in the order of the vectorized model:
    (the best opinion similarity to a virtual group's mean, if active online), each scaled by how
    fully its tie depth meets ``depth_need``.
 5. **Leave**: a person leaves each virtual group whose mean opinion is farther from their own than
-   ``leave_threshold``; the groups' size, mean opinion and topic (the mean interests of the
+   ``leave_threshold``, and with ``leave_belonging`` each that gave an identification below it in
+   three attended steps in a row; the groups' size, mean opinion and topic (the mean interests of the
    members, kept while a group is empty) are then brought up to date.
 
 It is written to be read rather than to be fast: it exists to check the vectorized model (the
