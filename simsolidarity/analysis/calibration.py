@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from simsolidarity.analysis.plots import _is_numeric, _title
+from simsolidarity.analysis.plots import figure_title, is_numeric
 from simsolidarity.running.experiment import Experiment, Target
 from simsolidarity.running.folders import CALIBRATION, PLOTS, write_table
 
@@ -105,7 +105,7 @@ def prior_ranges(experiment: Experiment, table: pd.DataFrame) -> dict[str, tuple
         values = list(table[name])
         if name in declared:
             ranges[name] = tuple(map(float, declared[name]))
-        elif values and _is_numeric(values):
+        elif values and is_numeric(values):
             ranges[name] = (float(min(values)), float(max(values)))
     return ranges
 
@@ -134,8 +134,8 @@ def marginals_figure(table: pd.DataFrame, ranges: dict[str, tuple[float, float]]
     for ax in axes[len(names):]:
         ax.set_visible(False)
     axes[0].legend(fontsize="small", frameon=False)
-    _title(figure, f"{title}: calibration, each parameter", acceptance_text(table),
-           "outline: every point of the design over the prior range; filled: the accepted points")
+    figure_title(figure, f"{title}: calibration, each parameter", acceptance_text(table),
+                 "outline: every point of the design over the prior range; filled: the accepted points")
     return figure
 
 
@@ -174,8 +174,8 @@ def pairs_figure(table: pd.DataFrame, ranges: dict[str, tuple[float, float]], ti
             ax.set_ylabel(y_name if column == 0 else "", fontsize="small")
             ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize="x-small", frameon=False)
-    _title(figure, f"{title}: calibration, pairs of parameters", acceptance_text(table),
-           "colour: accepted points; grey: rejected points, darker the nearer the targets")
+    figure_title(figure, f"{title}: calibration, pairs of parameters", acceptance_text(table),
+                 "colour: accepted points; grey: rejected points, darker the nearer the targets")
     return figure
 
 

@@ -161,7 +161,8 @@ SERIES_LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 DODGE = 0.12
 
 
-def _is_numeric(values: list) -> bool:
+def is_numeric(values: list) -> bool:
+    """Whether every value is a number (not a bool): a parameter to draw on a numeric axis."""
     return all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in values)
 
 
@@ -206,7 +207,7 @@ def _draw_series(ax, x: np.ndarray, rows: pd.DataFrame, label: str | None, index
                     capsize=3, markersize=5, label=label)
 
 
-def _title(figure: Figure, title: str, *notes: str) -> None:
+def figure_title(figure: Figure, title: str, *notes: str) -> None:
     """The figure's title, and under it its notes, wrapped to the figure's width."""
     width = int(figure.get_figwidth() * 12)  # characters of a medium-size font per line
     lines = [title, *textwrap.wrap("; ".join(note for note in notes if note), width)]
@@ -233,7 +234,7 @@ def sweep_outcome_figure(outcome: str, swept: Sequence[str], table: pd.DataFrame
     for x_name in swept:
         line_name = next((name for name in swept if name != x_name), None)
         levels = [None] if line_name is None else list(dict.fromkeys(table[line_name]))
-        if _is_numeric(levels):
+        if is_numeric(levels):
             levels.sort()
         layout.append((x_name, line_name, panels_of(levels)))
     columns = max(len(chunks) for _, _, chunks in layout)
@@ -248,7 +249,7 @@ def sweep_outcome_figure(outcome: str, swept: Sequence[str], table: pd.DataFrame
         summary = summarize(table, [outcome], by=by)
         kinds.update(summary["interval"])
         x_values = list(dict.fromkeys(table[x_name]))
-        numeric = _is_numeric(x_values)
+        numeric = is_numeric(x_values)
         if numeric:
             x_values.sort()
         position = {value: (value if numeric else i) for i, value in enumerate(x_values)}
@@ -271,8 +272,8 @@ def sweep_outcome_figure(outcome: str, swept: Sequence[str], table: pd.DataFrame
                 ax.legend(fontsize="small", frameon=False)
         for ax in row_axes[len(chunks):]:
             ax.remove()
-    _title(figure, f"{title}: {outcome}", "mean over replicates and other parameters",
-           f"bars and bands: {_interval_words(kinds)}")
+    figure_title(figure, f"{title}: {outcome}", "mean over replicates and other parameters",
+                 f"bars and bands: {_interval_words(kinds)}")
     return figure
 
 
@@ -309,8 +310,8 @@ def sweep_timeseries_figure(
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
     for ax in grid.ravel()[len(chunks):]:
         ax.remove()
-    _title(figure, f"{title}: {outcome} over time", f"bands: {_interval_words(rows['interval'])} over replicates",
-           note or "")
+    figure_title(figure, f"{title}: {outcome} over time",
+                 f"bands: {_interval_words(rows['interval'])} over replicates", note or "")
     return figure
 
 
@@ -342,8 +343,8 @@ def frontier_figure(experiment, table: pd.DataFrame) -> Figure:
     ax.set_ylabel(f"{y_name} (higher is better)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
-    _title(figure, f"{experiment.name}: {y_name} against {x_name}", "mean per point",
-           f"bars: {_interval_words(summary['interval'])}")
+    figure_title(figure, f"{experiment.name}: {y_name} against {x_name}", "mean per point",
+                 f"bars: {_interval_words(summary['interval'])}")
     return figure
 
 
