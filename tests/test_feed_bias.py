@@ -7,9 +7,6 @@ agrees with the vectorized one in distribution.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -86,21 +83,6 @@ def test_a_strong_feed_bias_pairs_closer_opinions():
         pairs = model.meeting_pairs
         gaps[feed_bias] = np.abs(before[pairs[:, 0]] - before[pairs[:, 1]]).mean()
     assert gaps[3.0] < 0.5 * gaps[0.0], gaps
-
-
-def test_numba_is_imported_only_once_a_feed_bias_is_used():
-    """Catches: a module-level numba import that slows every start (the command line, a run without feed bias)."""
-    script = """
-import sys
-from simsolidarity import SolidarityModel
-settings = {"n_people": 50, "width": 10, "height": 10, "n_virtual_groups": 3}
-SolidarityModel(settings, rng=0, outcomes=()).step()
-print("numba" in sys.modules)
-SolidarityModel(settings, feed_bias=1.0, rng=0, outcomes=()).step()
-print("numba" in sys.modules)
-"""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["False", "True"]
 
 
 # --- the textbook reduction, beside ndlib's AlgorithmicBiasModel ---------------------------------

@@ -11,15 +11,15 @@ order; each attendee not yet paired, in that order, picks a partner among the at
 group still unpaired, with those weights (among the first :data:`FEED_CANDIDATES` of them in the
 random order, so that a round costs time linear in the attendees); an odd one out meets nobody.
 
-The matching is compiled with numba. Numba is imported the first time a round is matched with
-``feed_bias > 0``, so that importing the model (and the command line) does not pay for it.
+The matching is compiled with numba, as the other kernels of a step are
+(:func:`~simsolidarity.model.kernels.compiled`: imported on first use, cached on disk).
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
+
+from simsolidarity.model.kernels import compiled
 
 #: Added to every opinion distance so that a partner of the very same opinion has a finite weight.
 #: AlgorithmicBiasModel of ndlib (Sirbu's own code) floors distances on the [0, 1] scale at 1e-5;
@@ -52,15 +52,9 @@ def biased_matching(
         The two sides of each pair and the group it met in; the pairs are disjoint.
     """
     bounds = np.append(starts, people.size).astype(np.int64)
-    return _compiled()(people, group, bounds, opinion, float(feed_bias), FEED_DELTA, uniforms, FEED_CANDIDATES)
-
-
-@cache
-def _compiled():
-    """:func:`pair_by_feed` compiled by numba (imported here, on first use; cached on disk across runs)."""
-    import numba
-
-    return numba.njit(cache=True)(pair_by_feed)
+    return compiled(pair_by_feed)(
+        people, group, bounds, opinion, float(feed_bias), FEED_DELTA, uniforms, FEED_CANDIDATES
+    )
 
 
 def pair_by_feed(people, group, bounds, opinion, gamma, delta, uniforms, candidates):

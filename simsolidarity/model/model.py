@@ -1,7 +1,9 @@
 """The vectorized model: people, geographic and virtual groups, and one step of solidarity.
 
 All state lives in numpy arrays, one entry per person (or per group); a step is vectorized over
-people and groups, and Python loops run only over meeting rounds, grid offsets and topics.
+people and groups, and Python loops run only over meeting rounds and grid offsets. Support, its
+sources, belonging, exposure and the groups' statistics are each one pass of a compiled kernel
+(:mod:`simsolidarity.model.kernels`) that adds in numpy's order: the numbers are numpy's, bit for bit.
 People are also reachable as Mesa agents (:class:`~simsolidarity.model.agents.Person`) whose attributes
 are views on these arrays; they are created the first time ``model.agents`` is read, so a large
 run that never asks for them does not pay for them.
@@ -43,8 +45,20 @@ import numpy as np
 
 from simsolidarity.model.agents import Person
 from simsolidarity.model.feed import biased_matching
-from simsolidarity.model.memory import BINCOUNT_BLOCK, DENSE_CELLS_PER_PERSON, RECOMMEND_CHUNK, check_memory
-from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names, row_entries
+from simsolidarity.model.kernels import (
+    compiled,
+    contact_sources,
+    contact_support,
+    exposure,
+    group_opinions,
+    members_by_block,
+    move_topics,
+    power_table,
+    scratch,
+    update_belonging,
+)
+from simsolidarity.model.memory import DENSE_CELLS_PER_PERSON, RECOMMEND_CHUNK, check_memory
+from simsolidarity.model.outcomes import OUTCOMES, measure, most_isolated_quartile, outcome_names
 from simsolidarity.model.parameters import (
     COMPENSATION_GAIN,
     LOW_BELONGING_STEPS,
@@ -76,23 +90,6 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
 def _depth_factor(depth: float, depth_need: float) -> float:
     """How fully a tie of ``depth`` meets a need for ``depth_need`` (1 when it is deep enough)."""
     return 1.0 if depth >= depth_need else depth / depth_need
-
-
-def _sums_by_group(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:
-    """(n_groups, columns) sums of ``values[rows]`` by ``group``, each added in row order as by ``np.bincount``.
-
-    Several columns share one ``np.bincount`` (up to :data:`BINCOUNT_BLOCK` entries), so that a few
-    members and many columns do not cost one Python iteration per column.
-    """
-    columns = values.shape[1]
-    sums = np.empty((n_groups, columns))
-    width = max(1, BINCOUNT_BLOCK // max(len(rows), n_groups, 1))
-    for start in range(0, columns, width):
-        block = values[rows, start : start + width]
-        k = block.shape[1]
-        index = group if k == 1 else (group[:, None] * k + np.arange(k)).ravel()
-        sums[:, start : start + k] = np.bincount(index, weights=block.ravel(), minlength=n_groups * k).reshape(-1, k)
-    return sums
 
 
 def neighbour_pairs(position: np.ndarray, width: int, height: int, radius: int) -> np.ndarray:
@@ -340,21 +337,15 @@ class SolidarityModel(mesa.Model):
 
     def _refresh_groups(self, topics: bool = True) -> None:
         """Recompute each virtual group's size and mean opinion, and (``topics``) move its topic to its members'."""
-        person, group = row_entries(self.memberships)
-        g = self.n_virtual_groups
-        #: (groups,) members per virtual group.
-        self.group_size = np.bincount(group, minlength=g)
-        occupied = self.group_size > 0
-        #: (groups,) mean opinion of the members, nan for an empty group.
-        self.group_opinion = np.full(g, np.nan)
-        self.group_opinion[occupied] = (
-            np.bincount(group, weights=self.opinion[person], minlength=g)[occupied] / self.group_size[occupied]
+        # group_size: (groups,) members per virtual group; group_opinion: (groups,) their mean opinion,
+        # nan for an empty group.
+        self.group_size, self.group_opinion = compiled(group_opinions)(
+            self.memberships, self.opinion, self.n_virtual_groups
         )
         self._members_by_block: np.ndarray | None = None
         if not topics:
             return
-        totals = _sums_by_group(group, self.interests, person, g)
-        self.group_topic[occupied] = totals[occupied] / self.group_size[occupied, None]
+        compiled(move_topics)(self.memberships, self.interests, self.group_size, self.group_topic)
         self._unit_topic = _unit_rows(self.group_topic)
 
     def group_members_by_block(self) -> np.ndarray:
@@ -364,10 +355,8 @@ class SolidarityModel(mesa.Model):
         same groups (joins within the step do not show until the next refresh).
         """
         if self._members_by_block is None:
-            person, group = row_entries(self.memberships)
-            cell = group * self.n_blocks + self.block[person]
-            self._members_by_block = np.bincount(cell, minlength=self.n_virtual_groups * self.n_blocks).reshape(
-                self.n_virtual_groups, self.n_blocks
+            self._members_by_block = compiled(members_by_block)(
+                self.memberships, self.block, self.n_virtual_groups, self.n_blocks
             )
         return self._members_by_block
 
@@ -527,21 +516,9 @@ class SolidarityModel(mesa.Model):
         the end of the step), so a run that does not measure exposure does not pay for it.
         """
         if self._exposure_cache is None:
-            person, groups = row_entries(self._attended)
-            opinions = self.opinion[person]
-            size, n = self.n_virtual_groups + self.n_blocks, self.n_people
-            count = np.bincount(groups, minlength=size)
-            total = np.bincount(groups, weights=opinions, minlength=size)
-            squares = np.bincount(groups, weights=opinions**2, minlength=size)
-            # Per person, over the groups attended: the others' count, sum and sum of squares.
-            others = np.bincount(person, weights=count[groups] - 1, minlength=n)
-            others_total = np.bincount(person, weights=total[groups] - opinions, minlength=n)
-            others_squares = np.bincount(person, weights=squares[groups] - opinions**2, minlength=n)
-            seen = others > 0
-            mean, spread = np.full(n, np.nan), np.full(n, np.nan)
-            mean[seen] = others_total[seen] / others[seen]
-            spread[seen] = np.sqrt(np.maximum(others_squares[seen] / others[seen] - mean[seen] ** 2, 0.0))
-            self._exposure_cache = (mean, spread)
+            self._exposure_cache = compiled(exposure)(
+                self._attended, self.opinion, self.n_virtual_groups + self.n_blocks
+            )
         return self._exposure_cache
 
     @property
@@ -563,16 +540,14 @@ class SolidarityModel(mesa.Model):
         """
         p, n = self.params, self.n_people
         self.in_need = self.rng.random(n) < p.need_rate
-        online = self.meeting_online
-        online_contacts = np.bincount(self.meeting_pairs[online].ravel(), minlength=n)
-        offline_contacts = np.bincount(
-            np.concatenate([self.meeting_pairs[~online].ravel(), self.local_contacts.ravel()]), minlength=n
+        # A person meets at most once a round, and has no more local contacts than local ties.
+        most_online = p.meetings_per_step
+        most_offline = p.meetings_per_step + int(self.local_degree.max(initial=0))
+        self.support, self.support_online, self.support_offline = compiled(contact_support)(
+            self.in_need, self.meeting_pairs, self.meeting_online, self.local_contacts,
+            power_table(1.0 - p.online_depth, most_online), power_table(1.0 - p.offline_depth, most_offline),
+            scratch((n, 2), np.int64),
         )
-        unmet_online = (1.0 - p.online_depth) ** online_contacts
-        unmet_offline = (1.0 - p.offline_depth) ** offline_contacts
-        self.support_online = np.where(self.in_need, 1.0 - unmet_online, 0.0)
-        self.support_offline = np.where(self.in_need, 1.0 - unmet_offline, 0.0)
-        self.support = np.where(self.in_need, 1.0 - unmet_online * unmet_offline, 0.0)
 
     def _support_sources(self) -> tuple[np.ndarray, np.ndarray]:
         """Through whom each person's support of this step came: the depth-weighted shares of their contacts
@@ -582,20 +557,11 @@ class SolidarityModel(mesa.Model):
         Computed when first asked for in a step (opinions do not change after the meetings).
         """
         if self._support_sources_cache is None:
-            p, n = self.params, self.n_people
-            pairs = self.contact_pairs
-            depth = np.where(self.contact_online, p.online_depth, p.offline_depth)
-            first, second = pairs[:, 0], pairs[:, 1]
-            bridging = np.abs(self.opinion[first] - self.opinion[second]) >= p.confidence
-            local = self.block[first] == self.block[second]
-
-            def per_person(weights: np.ndarray) -> np.ndarray:  # each contact counts for both of its people
-                return np.bincount(first, weights=weights, minlength=n) + np.bincount(second, weights=weights,
-                                                                                        minlength=n)
-
-            total = per_person(depth)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                self._support_sources_cache = (per_person(depth * bridging) / total, per_person(depth * local) / total)
+            p = self.params
+            self._support_sources_cache = compiled(contact_sources)(
+                self.meeting_pairs, self.meeting_online, self.local_contacts, self.opinion, self.block,
+                float(p.online_depth), float(p.offline_depth), float(p.confidence), scratch((self.n_people, 6)),
+            )
         return self._support_sources_cache
 
     @property
@@ -610,28 +576,17 @@ class SolidarityModel(mesa.Model):
 
     def _update_belonging(self) -> None:
         """Belonging moves toward identification with attended groups combined with support received."""
-        p, x = self.params, self.opinion
-        residents = np.bincount(self.block, minlength=self.n_blocks)
-        block_opinion = np.bincount(self.block, weights=x, minlength=self.n_blocks) / np.maximum(residents, 1)
-        offline = 1.0 - np.abs(x - block_opinion[self.block]) / 2.0
-        offline *= _depth_factor(p.offline_depth, p.depth_need)
-        offline = np.where(self.offline_present, offline, 0.0)
-        online = np.zeros(self.n_people)
-        if self.n_virtual_groups:
-            attended = np.where(self.active_online[:, None], self.memberships, -1)
-            closeness = 1.0 - np.abs(x[:, None] - self.group_opinion[np.maximum(attended, 0)]) / 2.0
-            self.group_identification = np.where(attended >= 0, closeness * _depth_factor(p.online_depth, p.depth_need),
-                                                 np.nan)
-            online = np.where(attended >= 0, closeness, 0.0).max(axis=1, initial=0.0)
-            online *= _depth_factor(p.online_depth, p.depth_need)
-        identification = np.maximum(offline, online)
-        target = 1.0 - (1.0 - identification) * (1.0 - self.support)
-        self.belonging += p.belonging_rate * (target - self.belonging)
-        # What offline life alone gives, and how often the person is online: what compensation reads,
-        # and the engagement that online_belonging_correlation relates to belonging.
-        offline_target = 1.0 - (1.0 - offline) * (1.0 - self.support_offline)
-        self.offline_belonging += p.belonging_rate * (offline_target - self.offline_belonging)
-        self.online_engagement += p.belonging_rate * (self.active_online - self.online_engagement)
+        p = self.params
+        # Identification: with the block's mean opinion when taking part offline, with the closest
+        # attended virtual group when active online, each scaled by how fully its depth meets the need.
+        # What offline life alone gives moves offline_belonging (what compensation reads), and this
+        # step's activity online_engagement (what online_belonging_correlation relates to belonging).
+        self.group_identification = compiled(update_belonging)(
+            self.opinion, self.block, self.n_blocks, self.offline_present, self.active_online, self.memberships,
+            self.group_opinion, float(_depth_factor(p.offline_depth, p.depth_need)),
+            float(_depth_factor(p.online_depth, p.depth_need)), self.support, self.support_offline,
+            float(p.belonging_rate), self.belonging, self.offline_belonging, self.online_engagement,
+        )
 
     def _leave(self) -> None:
         """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``."""
