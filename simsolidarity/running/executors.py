@@ -280,11 +280,11 @@ class LocalProcesses:
     def __enter__(self) -> LocalProcesses:
         # An explicit context, never the process-wide default, so that a sweep behaves the same from a
         # script, from Jupyter, and after mesa.batch_run has set the default to 'spawn'. Where it exists,
-        # 'forkserver' starts workers from a clean server that has already imported the model (fast
-        # and thread-safe); elsewhere 'spawn'.
+        # 'forkserver' starts workers from a clean server that has already imported the model and loaded
+        # its compiled kernels (fast and thread-safe); elsewhere 'spawn'.
         if "forkserver" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["simsolidarity.running.sweep"])
+            context.set_forkserver_preload(["simsolidarity.running.worker"])
         else:
             context = multiprocessing.get_context("spawn")
         # Workers start when runs are submitted, each taking a copy of the receiving end.
