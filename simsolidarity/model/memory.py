@@ -23,7 +23,8 @@ RECOMMEND_CHUNK = 1 << 15
 #: offset in a (height x width) table of occupants; a sparser grid sorts people into buckets, so
 #: that neither a huge grid nor a huge radius costs time or memory out of proportion to people.
 DENSE_CELLS_PER_PERSON = 8
-#: Entries summed by one ``np.bincount`` when group topics are averaged (bounds its temporaries).
+#: Entries a block of the groups' topic sums took when numpy summed them; the compiled kernel now adds
+#: into one (groups, topics) table, so the term below that uses it is an upper bound, kept as such.
 BINCOUNT_BLOCK = 1 << 16
 
 #: Bytes of a float64 or int64 entry, and of a bool one.
@@ -118,7 +119,7 @@ def _memory_terms(
         finding_pairs = _WORD * (12 * n + 12 * looked_at + 14 * candidates)
     # Then the pairs, each one's chance and draw and their partial products, the ties drawn.
     tying = max(finding_pairs, 7 * _WORD * candidates)
-    # Summing the groups' topics: a bincount's entries and weights, a block of columns at a time.
+    # Summing the groups' topics: bounded by what numpy's blockwise bincounts took (the kernel needs less).
     topic_sums = 3 * _WORD * (min(max(n * slots, BINCOUNT_BLOCK), n * slots * topics) + groups * topics)
     passing = {
         "placing people": (max(drawing_cells, 5 * _WORD * n), "width x height"),
@@ -172,7 +173,8 @@ def estimate_memory(parameters: Mapping[str, Any], steps: int = 0, n_outcomes: i
 
     A recommender of the user's own is assumed, like the built-in ones, to hold a few score tables
     of (people online, groups) at once; Mesa agent objects (made only when ``model.agents`` is
-    read) are not counted.
+    read) are not counted, nor numba's own libraries and compiled kernels (about 160 MB, the same
+    for a model of any size).
     """
     kept, passing = _memory_terms(parameters, steps, n_outcomes)
     return sum(size for size, _ in kept.values()) + max(size for size, _ in passing.values())
