@@ -8,6 +8,7 @@ generated blocks from them. These tests regenerate the same text from the commit
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 from pathlib import Path
@@ -34,16 +35,10 @@ NAMES = regenerate.experiment_names()
 
 
 @pytest.fixture(scope="module")
-def report_text(tmp_path_factory) -> str:
+def report_text() -> str:
     """The report regenerated from the committed data, with links as docs/findings/report.md has them."""
-    import os
-
-    before = Path.cwd()
-    os.chdir(FINDINGS_DIR)
-    try:
+    with contextlib.chdir(FINDINGS_DIR):
         return report([Path("data") / name for name in NAMES])
-    finally:
-        os.chdir(before)
 
 
 def test_every_experiment_has_its_data(report_text):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsolidarity.model.model import SolidarityModel
 from simsolidarity.model.outcomes import correlation, support_share_through
 
-from .conftest import SMALL, paired_ci
+from .conftest import paired_ci
+from .test_model import run
 from .test_reference import COMPARED, FAMILY_LEVEL, sample, welch_p
 
 #: Outcomes of the model before the second version's mechanisms, at seed 42 (values written by that
@@ -32,22 +32,13 @@ PINNED = {
 
 def test_with_the_new_mechanisms_off_the_model_is_the_one_before_them():
     """Catches: a new rule that draws a random number, reorders a draw or changes a value when off."""
-    model = SolidarityModel({**SMALL, "compensation": 0.0, "feed_bias": 0.0, "leave_belonging": 0.0}, rng=42)
-    for _ in range(30):
-        model.step()
+    model = run(30, 42, compensation=0.0, feed_bias=0.0, leave_belonging=0.0)
     table = model.datacollector.get_model_vars_dataframe()
     for step, values in PINNED.items():
         for outcome, value in values.items():
             assert table[outcome].iloc[step] == value, (step, outcome)
     assert float(model.opinion.sum()) == 5.283477456142236
     assert float(model.belonging.sum()) == 269.2660534407758
-
-
-def run(steps: int, rng: int, **params) -> SolidarityModel:
-    model = SolidarityModel({**SMALL, **params}, rng=rng)
-    for _ in range(steps):
-        model.step()
-    return model
 
 
 def isolated_engagement(compensation: float, seed: int) -> float:

@@ -473,7 +473,7 @@ class SolidarityModel(mesa.Model):
     @property
     def contact_online(self) -> np.ndarray:
         """(contacts,) whether each of this step's contacts was online (local ties never are)."""
-        return np.concatenate([self.meeting_online, np.zeros(np.count_nonzero(self._local_contact), dtype=bool)])
+        return np.concatenate([self.meeting_online, np.zeros(len(self.local_contacts), dtype=bool)])
 
     def _random_matching(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One meeting round: each present person attends one of their groups, attendees pair up at random.
