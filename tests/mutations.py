@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import numpy as np
 import pytest
 
 from simsolidarity.model.model import SolidarityModel
@@ -54,16 +53,11 @@ def no_leaving(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def doubled_influence(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Meet: a close pair moves together by twice ``influence`` times the difference."""
+    """Meet: a close pair moves together by twice ``influence`` times the difference.
 
-    def _influence(self: SolidarityModel, first: np.ndarray, second: np.ndarray) -> None:
-        difference = self.opinion[second] - self.opinion[first]
-        close = np.abs(difference) < self.params.confidence
-        step = 2.0 * self.params.influence * difference[close]  # changed: 2x the parameter
-        self.opinion[first[close]] += step
-        self.opinion[second[close]] -= step
-
-    monkeypatch.setattr(SolidarityModel, "_influence", _influence)
+    The meeting rule runs with twice the parameter; it reads ``influence`` nowhere else.
+    """
+    monkeypatch.setattr(SolidarityModel, "_meet", _with_parameters("_meet", lambda p: {"influence": 2 * p.influence}))
 
 
 def random_similarity(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,9 +27,9 @@ def test_the_biased_matching_pairs_each_groups_attendees_disjointly():
     sizes = [1, 2, 7, 300, 40]  # 300 is more than FEED_CANDIDATES: the candidates are a sample
     group = np.repeat(np.arange(len(sizes)), sizes)
     people = rng.permutation(group.size)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    bounds = np.r_[0, np.cumsum(sizes)]
     opinion = rng.uniform(-1, 1, group.size)
-    first, second, met_in = biased_matching(people, group, starts, opinion, 2.0, rng.random(group.size))
+    first, second, met_in = biased_matching(people, group, bounds, opinion, 2.0, rng.random(group.size))
     both = np.concatenate([first, second])
     assert len(set(both.tolist())) == both.size
     group_of = dict(zip(people.tolist(), group.tolist(), strict=True))
@@ -41,7 +41,7 @@ def test_identical_opinions_are_paired_at_any_bias_without_overflow():
     """Catches: weights that overflow (inf / inf) at a strong bias, or a distance of 0 dividing by zero."""
     people, group = np.arange(6), np.zeros(6, dtype=np.intp)
     opinion = np.array([0.1, -0.9, 0.9, 0.1, -0.9, 0.9])
-    first, second, _ = biased_matching(people, group, np.array([0]), opinion, 500.0, np.full(6, 0.5))
+    first, second, _ = biased_matching(people, group, np.array([0, 6]), opinion, 500.0, np.full(6, 0.5))
     # At gamma 500 each picker takes the one partner of its very own opinion (weights of nan would
     # pick the last candidate, 5, for person 0).
     assert first.tolist() == [0, 1, 2] and second.tolist() == [3, 4, 5]

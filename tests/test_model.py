@@ -140,8 +140,12 @@ def test_isolation_lowers_the_belonging_of_the_most_isolated():
 
 
 def test_exposure_is_the_opinions_of_co_members_attended():
+    """Catches: exposure counted over the wrong groups (memberships after leaving, a group not attended)."""
     model = run(steps=3)
-    attended = model._attended
+    # Present this step: the block's group when taking part offline, the virtual groups held at the
+    # meetings when active online.
+    geographic = np.where(model.offline_present, model.n_virtual_groups + model.block, -1)
+    attended = np.column_stack([geographic, np.where(model.active_online[:, None], model._met_memberships, -1)])
     for person in range(0, model.n_people, 37):
         groups = [g for g in attended[person] if g >= 0]
         # Someone met in two shared groups counts twice, as in the model.

@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simsolidarity.running.experiment import (
     KERNEL_POLARIZATION,
@@ -77,6 +76,7 @@ def compare(expectation: Expectation, table: pd.DataFrame, paired: bool) -> dict
     or the smaller group of runs (unpaired). A measure the table lacks (a folder recorded before it
     existed) compares as undefined: ``inconclusive``.
     """
+    from scipy import stats  # here: scipy.stats takes most of a second to import, which a run never needs
     outcome, relative_to = expectation.outcome, expectation.relative_to
     values = pd.Series(np.nan, index=table.index)
     if outcome in table and (relative_to is None or relative_to in table):

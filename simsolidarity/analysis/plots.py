@@ -57,7 +57,7 @@ def _opinion_histograms(figure: Figure, series: Series, snapshots: Snapshots) ->
     ax = figure.subplots()
     bins = np.linspace(-1, 1, 41)
     for (step, opinions), color in zip(sorted(snapshots.items()), ("tab:grey", "tab:purple"), strict=False):
-        ax.hist(opinions, bins=bins, color=color, alpha=0.55, label=f"step {step}")
+        ax.hist(opinions, bins=bins, color=color, alpha=0.55, label=f"step {step}", histtype="stepfilled")
     ax.set_xlabel("opinion (-1 to 1)")
     ax.set_ylabel("people")
     ax.legend(loc="best", fontsize="small", frameon=False)

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simsolidarity.model.outcomes import OUTCOMES
 
@@ -67,6 +66,7 @@ def summarize(
         values (nan) are left out; the bounds are nan for a group with fewer than two values.
         Groups come in the order they first appear in ``table``, outcomes in the order given.
     """
+    from scipy import stats  # here: scipy.stats takes most of a second to import, which a run never needs
     by = list(by)
     long = table.melt(id_vars=by, value_vars=list(outcomes), var_name="outcome", value_name="value")
     long["value"] = pd.to_numeric(long["value"], errors="coerce").where(lambda v: np.isfinite(v))
@@ -118,6 +118,7 @@ def percentile_bootstrap(sample: np.ndarray, confidence: float = 0.95) -> tuple[
 
     Made of means of resampled rows, so it lies between the row's least and greatest value.
     """
+    from scipy import stats  # here: scipy.stats takes most of a second to import, which a run never needs
     batch = max(1, min(BOOTSTRAP_RESAMPLES, BOOTSTRAP_BATCH_VALUES // sample.size))
     result = stats.bootstrap(
         (sample,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, batch=batch, vectorized=True, axis=-1,

@@ -34,7 +34,7 @@ FEED_CANDIDATES = 256
 
 
 def biased_matching(
-    people: np.ndarray, group: np.ndarray, starts: np.ndarray, opinion: np.ndarray, feed_bias: float,
+    people: np.ndarray, group: np.ndarray, bounds: np.ndarray, opinion: np.ndarray, feed_bias: float,
     uniforms: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pair each group's attendees, each picking a partner closer in opinion with more chance.
@@ -42,7 +42,8 @@ def biased_matching(
     Args:
         people: (attendees,) the attendees, sorted by group and in random order within a group.
         group: (attendees,) the group each attends, in the same order.
-        starts: (groups,) the position where each group's attendees begin (the first is 0).
+        bounds: (groups + 1,) the position where each group's attendees begin, then the number of
+            attendees (as :func:`~simsolidarity.model.kernels.attend` returns them).
         opinion: (people,) every person's opinion.
         feed_bias: the exponent ``gamma`` of the weights ``(|x_i - x_j| + FEED_DELTA) ** -gamma``, > 0.
         uniforms: (attendees,) uniforms on [0, 1) drawn by the caller: the one at an attendee's
@@ -51,7 +52,6 @@ def biased_matching(
     Returns:
         The two sides of each pair and the group it met in; the pairs are disjoint.
     """
-    bounds = np.append(starts, people.size).astype(np.int64)
     return compiled(pair_by_feed)(
         people, group, bounds, opinion, float(feed_bias), FEED_DELTA, uniforms, FEED_CANDIDATES
     )

@@ -1,9 +1,10 @@
 """The vectorized model: people, geographic and virtual groups, and one step of solidarity.
 
 All state lives in numpy arrays, one entry per person (or per group); a step is vectorized over
-people and groups, and Python loops run only over meeting rounds and grid offsets. Support, its
-sources, belonging, exposure and the groups' statistics are each one pass of a compiled kernel
-(:mod:`simsolidarity.model.kernels`) that adds in numpy's order: the numbers are numpy's, bit for bit.
+people and groups, and Python loops run only over meeting rounds and grid offsets. Each rule of a
+step is one pass of a compiled kernel (:mod:`simsolidarity.model.kernels`) over arrays of random
+numbers the model draws with ``model.rng``; only the recommender's scores are numpy, since a
+recommender is any function that returns them.
 People are also reachable as Mesa agents (:class:`~simsolidarity.model.agents.Person`) whose attributes
 are views on these arrays; they are created the first time ``model.agents`` is read, so a large
 run that never asks for them does not pay for them.
@@ -46,15 +47,24 @@ import numpy as np
 from simsolidarity.model.agents import Person
 from simsolidarity.model.feed import biased_matching
 from simsolidarity.model.kernels import (
+    attend,
     compiled,
     contact_sources,
     contact_support,
     exposure,
     group_opinions,
+    influence,
+    leave,
+    local_contacts,
     members_by_block,
     move_topics,
+    pair_distances,
+    pair_in_order,
     power_table,
     scratch,
+    show_and_join,
+    similarity,
+    take_part,
     update_belonging,
 )
 from simsolidarity.model.memory import DENSE_CELLS_PER_PERSON, RECOMMEND_CHUNK, check_memory
@@ -70,21 +80,6 @@ from simsolidarity.model.recommenders import RECOMMENDERS, checked_scores
 
 #: Recommender scores closer than this count as tied; ties are broken at random, not by group id.
 SCORE_RESOLUTION = 1e-9
-
-
-def _compaction(table: np.ndarray) -> np.ndarray:
-    """The order of each row that moves its valid entries (>= 0) to the front, keeping their order."""
-    return np.argsort(table < 0, axis=1, kind="stable")
-
-
-def _compact(table: np.ndarray) -> np.ndarray:
-    """Move each row's valid entries (>= 0) to the front, keeping their order."""
-    return np.take_along_axis(table, _compaction(table), axis=1)
-
-
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norm > 0, norm, 1.0)
 
 
 def _depth_factor(depth: float, depth_need: float) -> float:
@@ -231,12 +226,18 @@ class SolidarityModel(mesa.Model):
         p = self.params
         width, height, side = p.width, p.height, p.block_size
         cells = self.rng.choice(width * height, size=self.n_people, replace=False)
-        #: (people, 2) grid cell (x, y) of each person.
-        self.position = np.column_stack([cells % width, cells // width])
         blocks_across = -(-width // side)  # whole-number ceilings: exact on any grid
         self.n_blocks = blocks_across * -(-height // side)
+        block = (cells // width // side) * blocks_across + cells % width // side
+        # People are numbered block by block (row by row inside a block): which cells are taken is what
+        # is random, not the numbering, and neighbours with near numbers make every pass over a block's
+        # people or a person's local ties read memory in order.
+        order = np.lexsort((cells, block))
+        cells = cells[order]
+        #: (people, 2) grid cell (x, y) of each person.
+        self.position = np.column_stack([cells % width, cells // width])
         #: (people,) the person's neighbourhood block, i.e. geographic group.
-        self.block = (self.position[:, 1] // side) * blocks_across + self.position[:, 0] // side
+        self.block = block[order]
 
     def _draw_traits(self) -> None:
         p, n, rng = self.params, self.n_people, self.rng
@@ -277,8 +278,9 @@ class SolidarityModel(mesa.Model):
         self.local_ties = pairs[self.rng.random(len(pairs)) < chance]
         #: (people,) number of local ties of each person.
         self.local_degree = np.bincount(self.local_ties.ravel(), minlength=n)
+        self._most_local_ties = int(self.local_degree.max(initial=0))
         #: (ties,) grid distance of each local tie.
-        self.local_tie_distance = self._distance(self.local_ties)
+        self.local_tie_distance = compiled(pair_distances)(self.local_ties, self.position)
 
     def _open_groups(self) -> None:
         p, g = self.params, self.n_virtual_groups
@@ -295,7 +297,7 @@ class SolidarityModel(mesa.Model):
         n = self.n_people
         self.active_online = np.zeros(n, dtype=bool)
         self.offline_present = np.zeros(n, dtype=bool)
-        self._attended = np.full((n, 1), -1, dtype=np.intp)  # nobody attended anything before step 1
+        self._met_memberships = self.memberships.copy()
         self._exposure_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.in_need = np.zeros(n, dtype=bool)
         self.support = np.zeros(n)
@@ -303,9 +305,10 @@ class SolidarityModel(mesa.Model):
         self.support_offline = np.zeros(n)
         self.meeting_pairs = np.empty((0, 2), dtype=np.intp)
         self.meeting_online = np.empty(0, dtype=bool)
-        self._local_contact = np.zeros(len(self.local_ties), dtype=bool)  # nobody took part offline yet
-        #: (contacts, 2) the local ties that were contacts this step: both people took part offline.
-        self.local_contacts = self.local_ties[self._local_contact]
+        #: (contacts, 2) the local ties that were contacts this step: both people took part offline (nobody
+        #: has yet), and their rows in ``local_ties``.
+        self.local_contacts = np.empty((0, 2), dtype=self.local_ties.dtype)
+        self._local_contact = np.empty(0, dtype=np.int64)
         self._support_sources_cache: tuple[np.ndarray, np.ndarray] | None = None
         #: (people, max_memberships) this step's identification with each attended virtual group (nan if
         #: not attended): the online term of the belonging update, which ``leave_belonging`` reads.
@@ -345,8 +348,8 @@ class SolidarityModel(mesa.Model):
         self._members_by_block: np.ndarray | None = None
         if not topics:
             return
-        compiled(move_topics)(self.memberships, self.interests, self.group_size, self.group_topic)
-        self._unit_topic = _unit_rows(self.group_topic)
+        self._unit_topic = np.empty_like(self.group_topic)
+        compiled(move_topics)(self.memberships, self.interests, self.group_size, self.group_topic, self._unit_topic)
 
     def group_members_by_block(self) -> np.ndarray:
         """(groups, blocks) count of each virtual group's members living in each block.
@@ -362,12 +365,17 @@ class SolidarityModel(mesa.Model):
 
     def interest_similarity(self, people: np.ndarray) -> np.ndarray:
         """Cosine similarity of each person's interests to each group's topic: (people, groups) in [0, 1]."""
-        return _unit_rows(self.interests[people]) @ self._unit_topic.T
+        return self.similarity(people, interest_weight=1.0, opinion_weight=0.0)
 
     def opinion_similarity(self, people: np.ndarray) -> np.ndarray:
         """``1 - |opinion - group mean| / 2`` for each person and group, in [0, 1]; 0.5 for an empty group."""
-        closeness = 1.0 - np.abs(self.opinion[people, None] - self.group_opinion[None, :]) / 2.0
-        return np.where(np.isnan(closeness), 0.5, closeness)
+        return self.similarity(people, interest_weight=0.0, opinion_weight=1.0)
+
+    def similarity(self, people: np.ndarray, interest_weight: float, opinion_weight: float) -> np.ndarray:
+        """``interest_weight`` x :meth:`interest_similarity` + ``opinion_weight`` x :meth:`opinion_similarity`,
+        (people, groups), computed in one pass without a table for each."""
+        return compiled(similarity)(np.asarray(people, dtype=np.int64), self.interests, self._unit_topic,
+                                    self.opinion, self.group_opinion, float(interest_weight), float(opinion_weight))
 
     # --- one step -------------------------------------------------------------------------------
 
@@ -384,14 +392,13 @@ class SolidarityModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _recommend(self) -> None:
-        p, n = self.params, self.n_people
-        activity = p.online_activity if p.compensation == 0 else self._online_activity()
-        self.active_online = self.online & (self.rng.random(n) < activity)
-        self.offline_present = self.rng.random(n) >= self.isolation
+        p = self.params
+        activity = np.array([p.online_activity]) if p.compensation == 0 else self._online_activity()
+        # Memberships are compacted, so a free last slot means room for another group.
+        self.active_online, self.offline_present, seekers = compiled(take_part)(
+            self.online, activity, self.isolation, self.memberships, self.rng.random((2, self.n_people)))
         if self.n_virtual_groups == 0:
             return
-        # Memberships are compacted, so a free last slot means room for another group.
-        seekers = np.flatnonzero(self.active_online & (self.memberships[:, -1] < 0))
         for start in range(0, seekers.size, RECOMMEND_CHUNK):
             self._show_and_join(seekers[start : start + RECOMMEND_CHUNK])
 
@@ -413,45 +420,30 @@ class SolidarityModel(mesa.Model):
         """Show ``people`` their best-scored groups and let them join those that match their interests."""
         p, g = self.params, self.n_virtual_groups
         scores = checked_scores(self.recommender, p.recommender, self, people)
-        scores += SCORE_RESOLUTION * self.rng.random(scores.shape)
-        held = self.memberships[people]
-        row, slot = np.nonzero(held >= 0)
-        scores[row, held[row, slot]] = -np.inf  # never show a group the person is already in
-        shown_count = min(p.n_recommendations, g)
-        shown = np.argpartition(-scores, shown_count - 1, axis=1)[:, :shown_count]
-        shown_scores = np.take_along_axis(scores, shown, axis=1)
-        best_first = np.argsort(-shown_scores, axis=1, kind="stable")
-        shown = np.take_along_axis(shown, best_first, axis=1)
-        shown_scores = np.take_along_axis(shown_scores, best_first, axis=1)
-        match = np.einsum("pk,pck->pc", _unit_rows(self.interests[people]), self._unit_topic[shown])
-        wants = np.isfinite(shown_scores) & (match >= p.join_threshold)
-        free = np.count_nonzero(held < 0, axis=1)
-        joins = wants & (np.cumsum(wants, axis=1) <= free[:, None])
-        merged = np.concatenate([held, np.where(joins, shown, -1)], axis=1)
-        self.memberships[people] = _compact(merged)[:, : held.shape[1]]
+        compiled(show_and_join)(people, scores, self.memberships, min(p.n_recommendations, g), self.interests,
+                                self._unit_topic, float(p.join_threshold), SCORE_RESOLUTION,
+                                self.rng.random(scores.shape))
 
     def _meet(self) -> None:
         p, g = self.params, self.n_virtual_groups
         # Every group in one id space: virtual groups 0..g-1, then geographic group g + block.
-        virtual = np.where(self.active_online[:, None], self.memberships, -1)
-        geographic = np.where(self.offline_present, g + self.block, -1)
-        present = np.column_stack([geographic, virtual])
         pairs, online = [], []
         for _ in range(p.meetings_per_step):
-            first, second, group = self._random_matching(present)
-            self._influence(first, second)
+            first, second, group = self._random_matching()
+            compiled(influence)(first, second, self.opinion, float(p.influence), float(p.confidence))
             pairs.append(np.column_stack([first, second]))
             online.append(group < g)
         #: (meetings, 2) the pairs that met this step, and whether each met online.
         self.meeting_pairs = np.concatenate(pairs)
         self.meeting_online = np.concatenate(online)
-        self._attended = present  # exposure is measured from it when asked for
+        # Exposure is measured from who was present where, when asked for: after leaving has changed the
+        # memberships, so they are kept as they were at the meetings.
+        self._met_memberships = self.memberships.copy()
         self._exposure_cache = None
         self._support_sources_cache = None
         # A local tie is a contact of this step only when both people take part offline in it:
         # neighbours who stay home do not see each other.
-        self._local_contact = self.offline_present[self.local_ties[:, 0]] & self.offline_present[self.local_ties[:, 1]]
-        self.local_contacts = self.local_ties[self._local_contact]
+        self.local_contacts, self._local_contact = compiled(local_contacts)(self.local_ties, self.offline_present)
 
     @property
     def contact_pairs(self) -> np.ndarray:
@@ -461,53 +453,30 @@ class SolidarityModel(mesa.Model):
     @property
     def contact_distance(self) -> np.ndarray:
         """(contacts,) grid distance between the two people of each of this step's contacts."""
-        return np.concatenate([self._distance(self.meeting_pairs), self.local_tie_distance[self._local_contact]])
-
-    def _distance(self, pairs: np.ndarray) -> np.ndarray:
-        """Euclidean grid distance of each pair (one column at a time: 2-D fancy indexing is slow)."""
-        x, y = self.position[:, 0], self.position[:, 1]
-        first, second = pairs[:, 0], pairs[:, 1]
-        dx, dy = x[first] - x[second], y[first] - y[second]
-        return np.sqrt(dx * dx + dy * dy)
+        return np.concatenate([compiled(pair_distances)(self.meeting_pairs, self.position),
+                               self.local_tie_distance[self._local_contact]])
 
     @property
     def contact_online(self) -> np.ndarray:
         """(contacts,) whether each of this step's contacts was online (local ties never are)."""
         return np.concatenate([self.meeting_online, np.zeros(len(self.local_contacts), dtype=bool)])
 
-    def _random_matching(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _random_matching(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One meeting round: each present person attends one of their groups, attendees pair up at random.
 
-        With ``feed_bias`` > 0 the attendees of a group, in random order, each pick a partner among
-        the unpaired ones, closer opinions more likely (:func:`~simsolidarity.model.feed.biased_matching`).
+        Each group's attendees are put in random order (:func:`~simsolidarity.model.kernels.attend`) and
+        paired in that order; with ``feed_bias`` > 0 each, in that order, picks a partner among the
+        unpaired ones, closer opinions more likely (:func:`~simsolidarity.model.feed.biased_matching`).
         Returns the two sides of each pair and the group it met in; the pairs are disjoint.
         """
-        keys = self.rng.random(present.shape, dtype=np.float32)
-        keys[present < 0] = 2.0
-        # One attended group per person, gathered from the flat table (cheaper than 2-D indexing).
-        attended = present.ravel()[np.arange(len(present)) * present.shape[1] + keys.argmin(axis=1)]
-        people = np.flatnonzero(attended >= 0)
-        group = attended[people]
-        # Sort by group, in random order within a group: one integer key, the group in the high bits.
-        order = np.argsort((group.astype(np.int64) << 32) | self.rng.integers(0, 1 << 32, people.size))
-        people, group = people[order], group[order]
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        people, group, bounds = compiled(attend)(
+            self.block, self.n_virtual_groups, self.n_blocks, self.offline_present, self.active_online,
+            self.memberships, self.rng.random((2, self.n_people)),
+        )
         if self.params.feed_bias > 0:
             uniforms = self.rng.random(people.size)
-            return biased_matching(people, group, starts, self.opinion, self.params.feed_bias, uniforms)
-        rank = np.arange(people.size) - np.repeat(starts, np.diff(np.r_[starts, people.size]))
-        # The 1st attendee of a group meets the 2nd, the 3rd the 4th, ...; an odd one out meets nobody.
-        lead = np.flatnonzero((rank[:-1] % 2 == 0) & (group[1:] == group[:-1]))
-        return people[lead], people[lead + 1], group[lead]
-
-    def _influence(self, first: np.ndarray, second: np.ndarray) -> None:
-        """Bounded confidence on disjoint pairs: both move by ``influence`` x difference if close enough."""
-        p = self.params
-        difference = self.opinion[second] - self.opinion[first]
-        close = np.abs(difference) < p.confidence
-        step = p.influence * difference[close]
-        self.opinion[first[close]] += step
-        self.opinion[second[close]] -= step
+            return biased_matching(people, group, bounds, self.opinion, self.params.feed_bias, uniforms)
+        return compiled(pair_in_order)(people, group, bounds)
 
     def _exposure(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread of the opinions of the co-members of the groups each person attended this step.
@@ -517,7 +486,8 @@ class SolidarityModel(mesa.Model):
         """
         if self._exposure_cache is None:
             self._exposure_cache = compiled(exposure)(
-                self._attended, self.opinion, self.n_virtual_groups + self.n_blocks
+                self.block, self.n_virtual_groups, self.offline_present, self.active_online, self._met_memberships,
+                self.opinion, self.n_virtual_groups + self.n_blocks,
             )
         return self._exposure_cache
 
@@ -539,14 +509,13 @@ class SolidarityModel(mesa.Model):
         so one deep contact meets a need that many shallow ones only approach.
         """
         p, n = self.params, self.n_people
-        self.in_need = self.rng.random(n) < p.need_rate
         # A person meets at most once a round, and has no more local contacts than local ties.
         most_online = p.meetings_per_step
-        most_offline = p.meetings_per_step + int(self.local_degree.max(initial=0))
-        self.support, self.support_online, self.support_offline = compiled(contact_support)(
-            self.in_need, self.meeting_pairs, self.meeting_online, self.local_contacts,
+        most_offline = p.meetings_per_step + self._most_local_ties
+        self.in_need, self.support, self.support_online, self.support_offline = compiled(contact_support)(
+            float(p.need_rate), self.rng.random(n), self.meeting_pairs, self.meeting_online, self.local_contacts,
             power_table(1.0 - p.online_depth, most_online), power_table(1.0 - p.offline_depth, most_offline),
-            scratch((n, 2), np.int64),
+            scratch((n, 2), np.int32),
         )
 
     def _support_sources(self) -> tuple[np.ndarray, np.ndarray]:
@@ -560,7 +529,7 @@ class SolidarityModel(mesa.Model):
             p = self.params
             self._support_sources_cache = compiled(contact_sources)(
                 self.meeting_pairs, self.meeting_online, self.local_contacts, self.opinion, self.block,
-                float(p.online_depth), float(p.offline_depth), float(p.confidence), scratch((self.n_people, 6)),
+                float(p.online_depth), float(p.offline_depth), float(p.confidence), scratch((self.n_people, 3)),
             )
         return self._support_sources_cache
 
@@ -589,28 +558,17 @@ class SolidarityModel(mesa.Model):
         )
 
     def _leave(self) -> None:
-        """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``."""
+        """Unfollow: leave each virtual group whose mean opinion is farther than ``leave_threshold``.
+
+        With ``leave_belonging`` > 0, a membership that gave little identification for
+        ``LOW_BELONGING_STEPS`` attended steps in a row is left too (see :func:`~simsolidarity.model.kernels.leave`).
+        """
         if self.n_virtual_groups == 0:
             return
         p = self.params
-        held = self.memberships >= 0
-        distance = np.abs(self.opinion[:, None] - self.group_opinion[np.where(held, self.memberships, 0)])
-        leaving = held & (distance > p.leave_threshold)
-        if p.leave_belonging > 0:
-            # A membership that gave little identification for LOW_BELONGING_STEPS attended steps in a row
-            # is left too; an attended step with enough resets the count, a step away leaves it as it is.
-            attended = ~np.isnan(self.group_identification)
-            low = attended & (self.group_identification < p.leave_belonging)
-            self.low_belonging_steps = np.where(low, self.low_belonging_steps + 1,
-                                                np.where(attended, 0, self.low_belonging_steps)).astype(np.int16)
-            leaving |= held & (self.low_belonging_steps >= LOW_BELONGING_STEPS)
-        rows = np.flatnonzero(leaving.any(axis=1))
-        if rows.size:
-            self.memberships[leaving] = -1
-            self.low_belonging_steps[leaving] = 0
-            order = _compaction(self.memberships[rows])  # the slots' counters move with their memberships
-            self.memberships[rows] = np.take_along_axis(self.memberships[rows], order, axis=1)
-            self.low_belonging_steps[rows] = np.take_along_axis(self.low_belonging_steps[rows], order, axis=1)
+        compiled(leave)(self.opinion, self.memberships, self.group_opinion, float(p.leave_threshold),
+                        self.group_identification, float(p.leave_belonging), LOW_BELONGING_STEPS,
+                        self.low_belonging_steps)
         self._refresh_groups()
 
     # --- convenience ----------------------------------------------------------------------------

@@ -106,7 +106,8 @@ def _raised_at(error: BaseException) -> str:
 
 
 def checked_scores(recommender: Recommender, name: str, model: SolidarityModel, people: np.ndarray) -> np.ndarray:
-    """``recommender``'s scores for ``people`` as a new float array, refusing what the model cannot use.
+    """``recommender``'s scores for ``people`` as a float array (the one it returned, if it was one: the model only
+    reads it), refusing what the model cannot use.
 
     Args:
         recommender: the score function; ``name`` is what it is registered as, for the messages.
@@ -127,7 +128,7 @@ def checked_scores(recommender: Recommender, name: str, model: SolidarityModel, 
             f"recommender {name!r} raised {type(error).__name__}{said} at {_raised_at(error)}"
         ) from error
     try:
-        scores = np.array(result, dtype=float)
+        scores = np.asarray(result, dtype=float)
     except (TypeError, ValueError) as error:
         raise RecommenderError(
             f"recommender {name!r} returned {shown(result)}: expected an array of numbers of shape "
@@ -200,7 +201,7 @@ def similar_groups(model: SolidarityModel, people: np.ndarray) -> np.ndarray:
     group's mean opinion only (the "select close" filter of the echo-chamber literature).
     """
     homophily = model.params.homophily
-    return (1.0 - homophily) * model.interest_similarity(people) + homophily * model.opinion_similarity(people)
+    return model.similarity(people, interest_weight=1.0 - homophily, opinion_weight=homophily)
 
 
 @register_recommender("popularity")
