@@ -7,6 +7,8 @@ import inspect
 import pickle
 import pydoc
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -310,3 +312,50 @@ def test_a_scenario_may_name_a_registered_plot_and_collects_its_outcomes(registr
     scenario = scenario_from_dict(data)
     assert scenario.outputs.plots == ("my_plot",)
     assert scenario.collected_outcomes == ("belonging", "people_in_groups")
+
+
+#: Run in a fresh interpreter: a process that has run other tests may hold other threads (a Dask client's
+#: IO loop), from which the plots are rightly drawn one by one, never forked.
+SIDE_BY_SIDE = """
+import os, sys
+from concurrent import futures
+from pathlib import Path
+import numpy as np
+from simsolidarity.analysis import plots
+from simsolidarity.model.outcomes import OUTCOMES, register_outcome, run_plot_names
+
+register_outcome("people_in_groups", lambda s: 0.5, meaning="share of people in a virtual group",
+                 family="structure", plots=("my_plot",), label="in a group")
+folder = Path(sys.argv[1])
+rng = np.random.default_rng(0)
+series = {"step": np.arange(6), **{name: rng.random(6) for name in OUTCOMES}}
+snapshots = {0: np.linspace(-1, 1, 50), 10: np.linspace(-0.5, 0.5, 50)}
+names = run_plot_names()
+pools, pool = [], futures.ProcessPoolExecutor
+futures.ProcessPoolExecutor = lambda *a, **k: pools.append(k["mp_context"].get_start_method()) or pool(*a, **k)
+os.cpu_count = lambda: 2
+forked = plots.save_plots(folder / "forked", names, series, snapshots, "test")
+try:
+    plots.save_plots(folder / "failing", ("polarization", "support"), {"step": np.arange(3.0)}, {}, "test")
+except KeyError:
+    failed = True
+assert pools == ["fork", "fork"] and failed, pools
+os.cpu_count = lambda: 1
+here = plots.save_plots(folder / "here", names, series, snapshots, "test")
+assert pools == ["fork", "fork"]
+assert [p.name for p in forked] == [p.name for p in here] == [f"{name}.png" for name in names]
+assert all(a.read_bytes() == b.read_bytes() for a, b in zip(forked, here, strict=True))
+"""
+
+
+def test_plots_drawn_side_by_side_are_the_plots_drawn_one_by_one(tmp_path):
+    """The run's plots drawn in forked processes are, byte for byte, those drawn in this process, and an error
+    in a forked drawer reaches the caller.
+
+    Catches: a forked drawer given another plot's name or path, a user's plot missing from the children (the
+    registry not inherited), a plot that failed in a child left unnoticed (its result never asked for), or
+    the plots never drawn side by side.
+    """
+    done = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE, str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr

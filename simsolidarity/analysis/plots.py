@@ -7,9 +7,15 @@ so drawing works without a display and without global state.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent import futures
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +143,27 @@ def render(name: str, series: Series, snapshots: Snapshots, scenario: str) -> Fi
 
 
 def save_plots(folder: Path, names: tuple[str, ...], series: Series, snapshots: Snapshots, scenario: str) -> list[Path]:
-    """Draw each named plot into ``folder/<name>.png``; returns the files written."""
+    """Draw each named plot into ``folder/<name>.png``; returns the files written.
+
+    With several plots and cores, the plots are drawn side by side in processes forked from this one
+    (each plot is some 0.15 s of matplotlib's own Python), where forking is safe: on Linux, from a
+    process without other threads. An error in one reaches the caller as it would here.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in names:
-        path = folder / f"{name}.png"
-        render(name, series, snapshots, scenario).savefig(path, dpi=110)
-        written.append(path)
-    return written
+    paths = [folder / f"{name}.png" for name in names]
+    drawers = min(len(names), os.cpu_count() or 1)
+    if drawers > 1 and sys.platform == "linux" and threading.active_count() == 1:
+        context = multiprocessing.get_context("fork")  # the children have this process's registries
+        with futures.ProcessPoolExecutor(drawers, mp_context=context) as pool:
+            list(pool.map(_save_plot, names, paths, repeat(series), repeat(snapshots), repeat(scenario)))
+    else:
+        for name, path in zip(names, paths, strict=True):
+            _save_plot(name, path, series, snapshots, scenario)
+    return paths
+
+
+def _save_plot(name: str, path: Path, series: Series, snapshots: Snapshots, scenario: str) -> None:
+    render(name, series, snapshots, scenario).savefig(path, dpi=110)
 
 
 # --- sweeps -----------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ bit for bit, which tests/test_kernels.py holds:
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -75,13 +75,16 @@ def compiled(function: Callable) -> Callable:
 
 
 
+@lru_cache(maxsize=16)
 def power_table(base: float, most: int) -> np.ndarray:
-    """(most + 1,) ``base ** k`` for ``k = 0 .. most``, by numpy's own power.
+    """(most + 1,) ``base ** k`` for ``k = 0 .. most``, by numpy's own power; read-only, kept for the next step.
 
     Numpy's power of a float and an integer array is the same per element wherever the element
     stands, so a kernel that looks ``base ** k`` up here gives numpy's ``base ** counts``.
     """
-    return base ** np.arange(most + 1)
+    table = base ** np.arange(most + 1)
+    table.flags.writeable = False
+    return table
 
 
 def scratch(shape: tuple[int, ...], dtype: type = float) -> np.ndarray:

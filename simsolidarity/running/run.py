@@ -47,6 +47,14 @@ Snapshots = dict[int, np.ndarray]
 DrawRun = Callable[..., list[Path]]
 
 
+class StepBar(tqdm):
+    """The progress bar of a run's steps, without tqdm's monitor thread (which only corrects the refresh
+    rate of bars that stall): the run's plots are drawn in forked processes, safe only from a process
+    without other threads (:func:`~simsolidarity.analysis.plots.save_plots`)."""
+
+    monitor_interval = 0
+
+
 def simulate(scenario: Scenario, *, progress: bool | str = False) -> tuple[SolidarityModel, Snapshots]:
     """Run the scenario's model for its steps; returns the model and the opinions at start and end.
 
@@ -64,8 +72,8 @@ def simulate(scenario: Scenario, *, progress: bool | str = False) -> tuple[Solid
     model.people_recorder = recorder
     start = model.opinion.copy()
     # the bar is cleared when the run ends, unless asked to stay (progress="keep", run --keep-progress)
-    for _ in tqdm(range(scenario.steps), desc=scenario.name, unit="step", disable=not progress,
-                  leave=progress == "keep"):
+    for _ in StepBar(range(scenario.steps), desc=scenario.name, unit="step", disable=not progress,
+                     leave=progress == "keep"):
         model.step()
         if recorder is not None:
             recorder.record(model)
