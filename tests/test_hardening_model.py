@@ -373,4 +373,6 @@ def test_the_probe_passes_every_built_in_recommender_quickly_on_a_cut_down_model
     start = time.perf_counter()
     probe_recommender(name, huge)
     probe_recommender(name, {})
-    assert time.perf_counter() - start < 0.5
+    # A probe of the huge model itself would take minutes; the cut-down ones take tens of milliseconds, plus
+    # loading a kernel or two from numba's cache the first time: 2 s leaves room for this machine's drift.
+    assert time.perf_counter() - start < 2.0
