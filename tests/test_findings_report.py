@@ -87,6 +87,6 @@ def test_the_number_check_sees_a_number_no_table_holds(report_text):
     """The check above, shown to fail: a rounded or made-up number in the prose is caught, one in a
     code span or a generated block is not the prose's."""
     shown = set(NUMBER.findall(report_text))
-    prose = ("Belonging rises to 0.7557, about 0.76, or 0.12345. `0.999`\n"
+    prose = ("Belonging rises to 0.7556, about 0.76, or 0.12345. `0.999`\n"
              "<!-- begin: a Verdicts -->\n0.888\n<!-- end -->")
     assert quoted_numbers(prose) - shown == {"0.76", "0.12345"}
