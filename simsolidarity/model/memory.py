@@ -134,8 +134,9 @@ def _memory_terms(
             + 4 * _WORD * n,
             "n_virtual_groups x n_people online (at most 32768 at once), n_topics x n_recommendations",
         ),
-        # Who is present where (2 tables) and a round's random keys and mask; a round's arrays over
-        # people; the pairs met, collected over the rounds in a list and then joined.
+        # The memberships kept for exposure and a round's uniforms (bounded by the two tables of who is
+        # present where that this term was made for); a round's arrays over people (attendance, order,
+        # pairs); the pairs met, collected over the rounds in a list and then joined.
         "meeting": (
             (2 * _WORD + 5 * _FLAG) * table + 10 * _WORD * n + 2 * (2 * _WORD + _FLAG) * meetings,
             "meetings_per_step x n_people, n_people x max_memberships",
