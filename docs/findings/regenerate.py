@@ -30,6 +30,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from simsolidarity.errors import SimsolidarityError
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
 DATA = ROOT / "docs" / "findings" / "data"
@@ -120,7 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     names = experiment_names()
     if not args.tables:
         chosen = args.only or names
-        run_sweeps(chosen, args.workers, args.fresh)
+        try:
+            run_sweeps(chosen, args.workers, args.fresh)
+        except SimsolidarityError as error:  # a sweep folder of another experiment, a bad file: said, no traceback
+            print(f"regenerate.py: error: {error} (--fresh sweeps the experiments again from the start)",
+                  file=sys.stderr)
+            return error.exit_code
         keep_tables(chosen)
     sections = sweep_reports(names)
     FINDINGS.write_text(fill_blocks(FINDINGS.read_text(encoding="utf-8"), sections), encoding="utf-8", newline="\n")
