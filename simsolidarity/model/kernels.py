@@ -73,8 +73,6 @@ def compiled(function: Callable) -> Callable:
     return _jit(function)
 
 
-
-
 @lru_cache(maxsize=16)
 def power_table(base: float, most: int) -> np.ndarray:
     """(most + 1,) ``base ** k`` for ``k = 0 .. most``, by numpy's own power; read-only, kept for the next step.
@@ -438,6 +436,8 @@ def attend(block, n_virtual_groups, n_blocks, offline_present, active_online, me
             held += memberships[i, s] >= 0
         count = offline + held * np.int64(active_online[i])
         pick = min(int(uniforms[0, i] * count), count - 1)  # rounding must not reach past the last
+        # The pick-th present group, as _present_in gives it at slot pick - offline, picked arithmetically:
+        # through _present_in's branches, attendance took four times as long at a million people.
         virtual = memberships[i, max(pick - offline, 0)]
         chosen = n_virtual_groups + block[i] if pick < offline else virtual
         attended[i] = chosen if count > 0 else -1
