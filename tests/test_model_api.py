@@ -317,7 +317,7 @@ def test_a_scenario_may_name_a_registered_plot_and_collects_its_outcomes(registr
 #: Run in a fresh interpreter: a process that has run other tests may hold other threads (a Dask client's
 #: IO loop), from which the plots are rightly drawn one by one, never forked.
 SIDE_BY_SIDE = """
-import os, sys
+import sys
 from concurrent import futures
 from pathlib import Path
 import numpy as np
@@ -333,14 +333,14 @@ snapshots = {0: np.linspace(-1, 1, 50), 10: np.linspace(-0.5, 0.5, 50)}
 names = run_plot_names()
 pools, pool = [], futures.ProcessPoolExecutor
 futures.ProcessPoolExecutor = lambda *a, **k: pools.append(k["mp_context"].get_start_method()) or pool(*a, **k)
-os.cpu_count = lambda: 2
+plots.usable_cores = lambda: 2
 forked = plots.save_plots(folder / "forked", names, series, snapshots, "test")
 try:
     plots.save_plots(folder / "failing", ("polarization", "support"), {"step": np.arange(3.0)}, {}, "test")
 except KeyError:
     failed = True
 assert pools == ["fork", "fork"] and failed, pools
-os.cpu_count = lambda: 1
+plots.usable_cores = lambda: 1
 here = plots.save_plots(folder / "here", names, series, snapshots, "test")
 assert pools == ["fork", "fork"]
 assert [p.name for p in forked] == [p.name for p in here] == [f"{name}.png" for name in names]

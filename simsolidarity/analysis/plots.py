@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import sys
 import textwrap
 import threading
@@ -25,6 +24,7 @@ from matplotlib.figure import Figure
 
 from simsolidarity.analysis.summary import interval_note, summarize
 from simsolidarity.model.outcomes import OPINIONS_PLOT, OUTCOMES, plot_outcomes, run_plot_names
+from simsolidarity.running.executors import usable_cores
 from simsolidarity.running.results import Sweep
 
 Series = Mapping[str, np.ndarray]
@@ -151,7 +151,7 @@ def save_plots(folder: Path, names: tuple[str, ...], series: Series, snapshots: 
     """
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png" for name in names]
-    drawers = min(len(names), os.cpu_count() or 1)
+    drawers = min(len(names), usable_cores())
     if drawers > 1 and sys.platform == "linux" and threading.active_count() == 1:
         context = multiprocessing.get_context("fork")  # the children have this process's registries
         with futures.ProcessPoolExecutor(drawers, mp_context=context) as pool:

@@ -54,6 +54,18 @@ POLL = 1.0
 Item = TypeVar("Item")
 
 
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system tells it, else every core.
+
+    ``os.cpu_count()`` counts the host's cores, which a container or a task set (``taskset``,
+    a batch scheduler) may not let this process use: one worker per core it cannot use only adds
+    contention.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
 @dataclass(frozen=True)
 class ExecutorOptions:
     """What a sweep passes on to its executor's factory beside the number of workers.

@@ -39,6 +39,7 @@ from simsolidarity.running.executors import (
     Pool,
     executor_factory,
     open_executor,
+    usable_cores,
 )
 from simsolidarity.running.experiment import Experiment, RunPlan
 from simsolidarity.running.folders import (
@@ -335,7 +336,7 @@ def run_sweep(
     """
     executor_factory(executor)  # an unknown name is refused before anything is written
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = usable_cores()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SimsolidarityError(f"--workers {shown(workers)}: expected a whole number of workers, 1 or more")
     _check_folder(folder, experiment)
