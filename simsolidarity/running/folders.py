@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -114,14 +115,23 @@ def code_version() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, the package and the libraries a result depends on."""
+    """Versions of Python, the package and the libraries a result depends on.
+
+    Read once per process (some 20 ms a run otherwise, parsing each package's metadata): the modules
+    a process has imported do not change when another version is installed beside them.
+    """
+    return dict(_versions())
+
+
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
     found = {"python": platform.python_version()}
     for package in ("simsolidarity", "mesa", "numpy", "scipy"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = "unknown"
-    return found
+    return tuple(found.items())
 
 
 def write_json(path: Path, data: Any) -> None:
