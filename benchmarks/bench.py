@@ -6,7 +6,8 @@
    at 1,000, 10,000 and 100,000 people (the reference only where it finishes in reasonable time).
 2. How the cost grows with the population, 1e3 to 1e6 people: seconds per step and peak memory,
    each size in a fresh process so that peaks do not mix; drawn as a log-log plot.
-3. A sweep of short runs with 1 and with N workers: the parallel efficiency.
+3. A sweep of short runs with 1 and with N workers: the parallel efficiency, read against the machine's own
+   ceiling (the same run in N independent processes started together: what busy neighbours cost each).
 4. The cost of data collection per step, per outcome.
 5. Start-up of the command line: ``--help``, ``list``, ``validate``, each the best of several fresh
    processes, against its target (0.5 s, 0.5 s, 1 s).
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import platform
 import resource
 import subprocess
@@ -35,6 +35,7 @@ import numpy as np
 
 from simsolidarity import OUTCOMES, SolidarityModel, sweep
 from simsolidarity.model.reference import ReferenceModel
+from simsolidarity.running.executors import usable_cores
 from simsolidarity.running.experiment import experiment_from_dict
 
 #: Share of grid cells occupied, as in the default scenario (2,000 people on 50 x 50).
@@ -122,6 +123,41 @@ def sweep_efficiency(workers: int, runs: int, people: int, steps: int) -> dict:
             "efficiency": speedup / workers, "startup_s": startup}
 
 
+def timed_run(people: int, steps: int) -> None:
+    """In this (fresh) process: one run like a sweep's (build, steps, two outcomes), started when a line arrives
+    on standard input, timed; prints JSON."""
+    SolidarityModel(grid_for(100), rng=0).step()  # numba's kernels loaded before the start
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.perf_counter()
+    model = SolidarityModel(grid_for(people), rng=0, outcomes=["esteban_ray", "belonging"])
+    for _ in range(steps):
+        model.step()
+    print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+
+
+def machine_ceiling(workers: int, people: int, steps: int) -> dict:
+    """The same run alone, then in ``workers`` independent processes started at the same moment.
+
+    How much busy neighbours slow each run (shared caches, memory bandwidth, cores that are hardware
+    threads of one another) is the machine's, not the sweep's: ``alone / together`` is the most any
+    sweep's efficiency on ``workers`` workers can reach here, the ceiling the sweep's figure is read against.
+    """
+    def together(count: int) -> list[float]:
+        children = [subprocess.Popen([sys.executable, __file__, "--timed-run", str(people), str(steps)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(count)]
+        for child in children:
+            assert child.stdout.readline().strip() == "ready"
+        for child in children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        return [json.loads(child.communicate()[0].strip().splitlines()[-1])["seconds"] for child in children]
+
+    alone = float(np.median(together(1) + together(1) + together(1)))
+    busy = float(np.mean(together(workers)))
+    return {"alone_s": alone, "together_s": busy, "ceiling": alone / busy}
+
+
 def collection_cost(n: int, steps: int) -> dict:
     """Seconds per step without data collection, with all outcomes, and each outcome's own cost."""
     bare = seconds_per_step(SolidarityModel(grid_for(n), rng=1, outcomes=[]), steps)
@@ -201,12 +237,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps and runs: about 3 minutes on 2 cores")
     parser.add_argument("--out", type=Path, default=Path("results/benchmarks"), help="where the plot goes")
     parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--timed-run", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    if args.timed_run:
+        timed_run(*args.timed_run)
+        return
     quick = args.quick
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, numpy {np.__version__}")
 
     print("\n1. vectorized model against the object-per-person reference (median seconds per step)")
@@ -233,6 +273,11 @@ def main() -> None:
     print(f"  {sweep['runs']} runs of {sweep['run_s']:.2f} s: {sweep['workers']} workers give a speed-up of "
           f"{sweep['speedup']:.2f} (efficiency {sweep['efficiency']:.2f}); starting the worker server once per "
           f"process took {sweep['startup_s']:.1f} s")
+    ceiling = machine_ceiling(sweep["workers"], people=20_000, steps=300)
+    print(f"  the same run in {sweep['workers']} independent processes at once took {ceiling['together_s']:.2f} s "
+          f"each, against {ceiling['alone_s']:.2f} s alone: no sweep can pass an efficiency of "
+          f"{ceiling['ceiling']:.2f} on this machine; the sweep reached {sweep['efficiency'] / ceiling['ceiling']:.2f} "
+          "of that")
 
     print("\n4. data collection per step (10,000 people)")
     cost = collection_cost(10_000, steps=5 if quick else 20)
@@ -261,6 +306,7 @@ def main() -> None:
     print(f"person_steps_per_s_1000000: {1_000_000 / by_size[1_000_000]['step_s']:.0f}")
     print(f"peak_mb_1000000: {by_size[1_000_000]['peak_mb']:.0f}")
     print(f"sweep_efficiency_{sweep['workers']}_workers: {sweep['efficiency']:.2f}")
+    print(f"machine_ceiling_{sweep['workers']}_processes: {ceiling['ceiling']:.2f}")
     print(f"collection_overhead_10000: {cost['full_s'] / cost['bare_s']:.2f}")
     for name, seconds in startup.items():
         print(f"startup_s_{name}: {seconds:.2f}")
