@@ -145,13 +145,21 @@ def machine_ceiling(workers: int, people: int, steps: int) -> dict:
     """
     def together(count: int) -> list[float]:
         children = [subprocess.Popen([sys.executable, __file__, "--timed-run", str(people), str(steps)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(count)]
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for _ in range(count)]
         for child in children:
-            assert child.stdout.readline().strip() == "ready"
+            if child.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"a timed run failed before its start: {child.communicate()[1].strip()[-2000:]}")
         for child in children:
             child.stdin.write("go\n")
             child.stdin.flush()
-        return [json.loads(child.communicate()[0].strip().splitlines()[-1])["seconds"] for child in children]
+        seconds = []
+        for child in children:
+            out, err = child.communicate()
+            if child.returncode != 0:
+                raise RuntimeError(f"a timed run failed: {err.strip()[-2000:]}")
+            seconds.append(json.loads(out.strip().splitlines()[-1])["seconds"])
+        return seconds
 
     alone = float(np.median(together(1) + together(1) + together(1)))
     busy = float(np.mean(together(workers)))
