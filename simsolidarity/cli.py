@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("experiment", type=Path, help="an experiment file (see experiments/)")
     sweep.add_argument("--workers", type=_count,
-                       help="parallel workers, 1 or more (default: the cores this process may use; 1 runs in this process)")
+                       help="parallel workers, 1 or more (default: the cores this process may use; "
+                            "1 runs in this process)")
     sweep.add_argument("--executor", choices=list(EXECUTORS), default="local",
                        help="; ".join(f"{name}: {_first_line(factory.__doc__).rstrip('.')}"
                                      for name, factory in EXECUTORS.items())

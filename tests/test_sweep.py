@@ -132,6 +132,19 @@ def test_summary_is_identical_for_1_and_2_workers(tmp_path):
         assert a == (tmp_path / "two" / "runs" / run / "timeseries.csv").read_bytes()
 
 
+def test_a_sweep_without_workers_uses_the_cores_this_process_may_use(tmp_path, monkeypatch):
+    """Catches: the default number of workers taken from os.cpu_count(), which counts a container's or a task
+    set's host, not the cores this process may run on (here 2 cores, of which one is allowed)."""
+    from simsolidarity.running.executors import usable_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5})
+    assert usable_cores() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1})
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    sweep(experiment(seed=3), out=tmp_path / "s", progress=False, plots=False)
+    assert "(local, 1 workers)" in (tmp_path / "s" / "sweep.log").read_text()
+
+
 def test_summary_is_identical_on_a_dask_cluster(tmp_path):
     pytest.importorskip("dask.distributed")
     e = experiment(seed=3)

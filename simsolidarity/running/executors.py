@@ -54,7 +54,6 @@ POLL = 1.0
 Item = TypeVar("Item")
 
 
-
 def usable_cores() -> int:
     """The cores this process may run on: its CPU affinity where the system tells it, else every core.
 
@@ -65,6 +64,7 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
 
 @dataclass(frozen=True)
 class ExecutorOptions:
