@@ -40,6 +40,8 @@ from simsolidarity.running.experiment import experiment_from_dict
 
 #: Share of grid cells occupied, as in the default scenario (2,000 people on 50 x 50).
 DENSITY = 0.8
+#: The outcomes each run of the timed sweeps records, and so the machine-ceiling runs too.
+SWEEP_OUTCOMES = ("esteban_ray", "belonging")
 
 
 def grid_for(n: int) -> dict[str, int]:
@@ -104,7 +106,7 @@ def sweep_efficiency(workers: int, runs: int, people: int, steps: int) -> dict:
     def experiment(replicates: int, length: int):
         return experiment_from_dict({
             "name": "bench", "replicates": replicates, "paired": False, "sweep": {"recommender": ["similarity"]},
-            "outcomes": ["esteban_ray", "belonging"], "plots": "none",
+            "outcomes": list(SWEEP_OUTCOMES), "plots": "none",
             "scenario": {"name": "bench", "steps": length, "model": grid_for(people)},
         })
 
@@ -130,7 +132,7 @@ def timed_run(people: int, steps: int) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.perf_counter()
-    model = SolidarityModel(grid_for(people), rng=0, outcomes=["esteban_ray", "belonging"])
+    model = SolidarityModel(grid_for(people), rng=0, outcomes=SWEEP_OUTCOMES)
     for _ in range(steps):
         model.step()
     print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
