@@ -149,19 +149,24 @@ def machine_ceiling(workers: int, people: int, steps: int) -> dict:
         children = [subprocess.Popen([sys.executable, __file__, "--timed-run", str(people), str(steps)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                     for _ in range(count)]
-        for child in children:
-            if child.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"a timed run failed before its start: {child.communicate()[1].strip()[-2000:]}")
-        for child in children:
-            child.stdin.write("go\n")
-            child.stdin.flush()
-        seconds = []
-        for child in children:
-            out, err = child.communicate()
-            if child.returncode != 0:
-                raise RuntimeError(f"a timed run failed: {err.strip()[-2000:]}")
-            seconds.append(json.loads(out.strip().splitlines()[-1])["seconds"])
-        return seconds
+        try:
+            for child in children:
+                if child.stdout.readline().strip() != "ready":
+                    raise RuntimeError(f"a timed run failed before its start: {child.communicate()[1].strip()[-2000:]}")
+            for child in children:
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            seconds = []
+            for child in children:
+                out, err = child.communicate()
+                if child.returncode != 0:
+                    raise RuntimeError(f"a timed run failed: {err.strip()[-2000:]}")
+                seconds.append(json.loads(out.strip().splitlines()[-1])["seconds"])
+            return seconds
+        finally:
+            for child in children:  # after a failure, the others are stopped rather than left to run
+                child.kill()
+                child.wait()
 
     alone = float(np.median(together(1) + together(1) + together(1)))
     busy = float(np.mean(together(workers)))
