@@ -13,6 +13,9 @@
    processes, against its target (0.5 s, 0.5 s, 1 s).
 6. The default 2,000-person scenario: milliseconds per step with every outcome collected, and a
    whole 200-step ``simsolidarity run`` of it (start-up and plots included), at ``feed_bias`` 0 and 1.
+7. The browser app on the default scenario: a click of Step and the page's redraw, in Solara's widgets
+   without a browser (the model's step, every card drawn and encoded, the page drawn again), and the
+   cards' share of it.
 
 It ends with one ``name: value`` line per headline figure, then a table of each figure of the
 performance targets (benchmarks/PROFILE.md) against its target.
@@ -50,16 +53,21 @@ def grid_for(n: int) -> dict[str, int]:
     return {"n_people": n, "width": side, "height": side}
 
 
-def seconds_per_step(model, steps: int, warmup: int = 2) -> float:
-    """Median seconds of one step over ``steps`` steps, after ``warmup`` steps (first joins settle)."""
+def median_seconds(action, repeats: int, warmup: int) -> float:
+    """Median seconds of ``action()`` over ``repeats`` calls, after ``warmup`` calls that are not timed."""
     for _ in range(warmup):
-        model.step()
+        action()
     times = []
-    for _ in range(steps):
+    for _ in range(repeats):
         start = time.perf_counter()
-        model.step()
+        action()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def seconds_per_step(model, steps: int, warmup: int = 2) -> float:
+    """Median seconds of one step over ``steps`` steps, after ``warmup`` steps (first joins settle)."""
+    return median_seconds(model.step, steps, warmup)
 
 
 def child(n: int, steps: int) -> None:
@@ -214,6 +222,34 @@ def default_scenario(feed_bias: float, steps: int, runs: int = 3) -> dict:
     return {"feed_bias": feed_bias, "step_s": per_step, "run_s": float(np.median(walls))}
 
 
+def app_redraw(steps: int) -> dict:
+    """The browser app at 2,000 people: the median seconds of a Step click and the page's redraw, in Solara's
+    widgets (no browser: the transfer of the pictures and the browser's drawing are not in it), and of the
+    cards' own part (a model step, then each card updated and encoded as PNG)."""
+    import ipyvuetify
+    import solara
+
+    from simsolidarity.viz import app
+    from simsolidarity.viz.components import all_cards
+
+    _box, page = solara.render(app.Page(), handle_error=False)
+    try:
+        button = page.find(ipyvuetify.Btn, children=["Step"]).widget
+        click_s = median_seconds(button.click, steps, warmup=3)  # the first redraws draw each card's frame
+    finally:
+        page.close()
+    model = app.initial_model(app.scenario)
+    cards = all_cards(model)
+
+    def step_and_draw() -> None:
+        model.step()
+        for card in cards:
+            card.update(model)
+            card.png()
+
+    return {"click_s": click_s, "cards_s": median_seconds(step_and_draw, steps, warmup=3)}
+
+
 def startup_seconds(arguments: list[str], repeats: int) -> float:
     """The shortest wall time of ``simsolidarity ARGUMENTS`` over ``repeats`` fresh processes."""
     root = Path(__file__).resolve().parent.parent
@@ -314,6 +350,11 @@ def main() -> None:
         print(f"  feed_bias {bias:g}: {default[bias]['step_s'] * 1e3:7.2f} ms/step; a 200-step 'simsolidarity run' "
               f"with its plots {default[bias]['run_s']:5.2f} s", flush=True)
 
+    print("\n7. the browser app, default scenario: a Step click and the page's redraw (Solara's widgets, no browser)")
+    redraw = app_redraw(steps=10 if quick else 40)
+    print(f"  {redraw['click_s'] * 1e3:.0f} ms a step, of which the eight cards' drawing and PNG encoding "
+          f"{redraw['cards_s'] * 1e3:.0f} ms with the model's step ({default[0.0]['step_s'] * 1e3:.1f} ms of it)")
+
     by_size = {row["n"]: row for row in scaling}
     speedup_10k = next(r["speedup"] for r in reference if r["n"] == 10_000)
     print()
@@ -327,6 +368,7 @@ def main() -> None:
         print(f"startup_s_{name}: {seconds:.2f}")
     print(f"default_ms_per_step: {default[0.0]['step_s'] * 1e3:.2f}")
     print(f"default_run_s: {default[0.0]['run_s']:.2f}")
+    print(f"app_redraw_s: {redraw['click_s']:.3f}")
     if 10_000_000 in by_size:
         print(f"person_steps_per_s_10000000: {10_000_000 / by_size[10_000_000]['step_s']:.0f}")
         print(f"peak_mb_10000000: {by_size[10_000_000]['peak_mb']:.0f}")
@@ -337,6 +379,7 @@ def main() -> None:
         ("default scenario: ms per step, every outcome", default[0.0]["step_s"] * 1e3, "<=", 1.0),
         ("default scenario: 200-step run, s", default[0.0]["run_s"], "<=", 3.0),
         ("speed-up over the reference, 10,000 people", speedup_10k, ">=", 150.0),
+        ("browser app: a step and its redraw, s", redraw["click_s"], "<=", 0.1),
         (f"sweep efficiency, {sweep['workers']} workers", sweep["efficiency"], ">=",
          0.95 if sweep["workers"] <= 2 else 0.9),
     ]

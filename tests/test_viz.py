@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -31,10 +30,9 @@ from PIL import Image
 from simsolidarity import SolidarityModel
 from simsolidarity.errors import SimsolidarityError
 from simsolidarity.model.parameters import PARAMETERS
-from simsolidarity.model.recommenders import RECOMMENDERS
 from simsolidarity.running.scenario import load_scenario
 from simsolidarity.viz import assets, commands, controls, server
-from simsolidarity.viz.appmodel import VizModel, display_sample, fit_grid, seed_from_text
+from simsolidarity.viz.appmodel import VizModel, fit_grid, seed_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "results" / "viz-screenshot.png"
@@ -69,10 +67,9 @@ def test_seed_from_text():
 
 
 def test_viz_model_is_the_model_of_the_command_line():
-    """Same parameters and seed: the same run, whether the app built it or not (the sample draws nothing)."""
+    """Same parameters and seed: the same run, whether the app built it or not."""
     plain = SolidarityModel(SMALL, rng=5)
-    app = VizModel(SMALL, rng="5", display_limit=100)
-    assert app.sample is not None and app.sample.size == 100
+    app = VizModel(SMALL, rng="5")
     for _ in range(3):
         plain.step()
         app.step()
@@ -80,72 +77,80 @@ def test_viz_model_is_the_model_of_the_command_line():
     assert plain.outcomes() == pytest.approx(app.outcomes(), nan_ok=True)
 
 
-def test_viz_model_fits_the_grid_to_the_population_slider():
+def test_viz_model_fits_the_grid_to_the_population_control():
     model = VizModel(dict(SMALL), rng=1, n_people=1500)
     assert model.n_people == 1500
     assert model.parameters["width"] * model.parameters["height"] >= 1500
     model.step()
 
 
-def test_display_sample_is_fixed_and_only_for_large_populations():
-    assert display_sample(4000, limit=5000) is None
-    first, again = display_sample(20000, limit=5000), display_sample(20000, limit=5000)
-    np.testing.assert_array_equal(first, again)
-    assert first.size == 5000 and np.all(np.diff(first) > 0)
+def test_an_empty_seed_box_draws_a_seed_that_is_shown_and_runs_again():
+    """Mutation caught: a model built from ``rng=None`` (a seed nobody can read back) would differ from its rerun."""
+    first = VizModel(SMALL, rng="")
+    assert isinstance(first.seed, int)
+    again = VizModel(SMALL, rng=str(first.seed))
+    for _ in range(2):
+        first.step()
+        again.step()
+    np.testing.assert_array_equal(first.opinion, again.opinion)
 
 
-# --- controls -------------------------------------------------------------------------------------
+def test_a_run_stops_at_its_end_step_and_goes_on_when_the_end_is_raised():
+    model = VizModel(SMALL, rng=1, run_until=2)
+    for _ in range(4):
+        model.step()
+    assert model.steps == 2 and not model.running
+    assert len(model.datacollector.model_vars["step"]) == 3  # steps 0, 1, 2: nothing recorded past the end
+    model.stop_at(3)
+    assert model.running
+    model.step()
+    assert model.steps == 3 and not model.running
 
 
-def test_controls_come_from_the_schema_and_the_scenario():
-    scenario = load_scenario("echo_chamber")
-    params = controls.model_params(scenario)
-    assert params["parameters"] == scenario.model
-    assert params["rng"]["value"] == str(scenario.seed)
-    assert params["recommender"] == {
-        "type": "Select", "value": "similarity", "values": list(RECOMMENDERS), "label": "recommender",
-    }
-    confidence = params["confidence"]
-    assert confidence["value"] == scenario.model["confidence"] == 0.4
-    assert 0 < confidence["min"] <= 0.01 and confidence["max"] == PARAMETERS["confidence"].high
-    assert params["online_depth"]["min"] == 0 and params["online_depth"]["max"] == 1
-    people = params["n_people"]
-    assert people["type"] == "SliderInt" and people["min"] >= PARAMETERS["n_people"].low
-    assert people["min"] <= people["value"] <= people["max"]
-    assert set(controls.CONTROLLED) <= set(params)
+# --- settings -------------------------------------------------------------------------------------
 
 
-def test_controls_build_the_model_as_mesa_reset_does():
-    """Reset calls the model class with the fixed entries and each control's value, the seed as text."""
+def test_every_parameter_has_one_control_and_the_scenarios_parameters_come_first():
+    up_front = controls.headline_parameters()
+    others = [name for names in controls.other_parameters().values() for name in names]
+    assert sorted([*up_front, *others]) == sorted(PARAMETERS)
+    assert len(set(up_front) | set(others)) == len(PARAMETERS)
+    for name in ("homophily", "leave_threshold", "online_activity", "diversity_weight", "influence", "online_depth",
+                 "recommender", "n_people", "confidence", "online_share", "isolation_mean"):
+        assert name in up_front, name
+
+
+def test_an_edit_is_checked_against_the_schema_when_it_is_made():
+    base = load_scenario("baseline").model
+    assert controls.check_edit(base, {}, "confidence", 0.3) is None
+    assert "confidence" in controls.check_edit(base, {}, "confidence", 5.0)
+    assert controls.check_edit(base, {}, "n_people", 9000) is None  # the grid is refitted, as at Reset
+    assert "available" in controls.check_edit(base, {}, "n_people", 10**11)  # the memory check
+
+
+def test_pending_changes_name_what_reset_would_change_and_reset_applies_them():
     scenario = load_scenario("baseline")
-    params = controls.model_params(scenario)
-    kwargs = {k: (v["value"] if isinstance(v, dict) and "type" in v else v) for k, v in params.items()}
-    kwargs["recommender"] = "bridging"
-    kwargs["n_people"] = params["n_people"]["max"]
-    model = VizModel(**kwargs)
-    assert model.parameters["recommender"] == "bridging"
-    assert model.n_people == params["n_people"]["max"]
-    assert model.seed == scenario.seed
-
-
-def test_a_scenario_value_outside_the_app_range_widens_the_slider():
-    entry = controls.control("n_people", 40)
-    assert entry["min"] == 40
+    model = VizModel(scenario.model, rng=scenario.seed, scenario_name=scenario.name)
+    assert controls.pending_changes(model, scenario, {}, str(scenario.seed)) == []
+    edits = {"confidence": 0.3, "recommender": "bridging", "n_people": 900}
+    pending = controls.pending_changes(model, scenario, edits, "7")
+    assert any(line.startswith("confidence: 0.5 -> 0.3") for line in pending)
+    assert any(line.startswith("recommender: similarity -> bridging") for line in pending)
+    assert any(line.startswith("seed: 42 -> 7") for line in pending)
+    assert not any(line.startswith(("width", "height")) for line in pending)
+    reset = VizModel(**controls.reset_arguments(scenario, edits, "7", 30))
+    assert controls.pending_changes(reset, scenario, edits, "7") == []
+    assert (reset.seed, reset.run_until, reset.n_people) == (7, 30, 900)
 
 
 # --- cards ----------------------------------------------------------------------------------------
 
 
-def _cards(model):
-    from simsolidarity.viz import components
-
-    return [components.PeopleMapCard(model), components.OpinionHistogramCard(model),
-            components.VirtualGroupsCard(model), *(components.TrendCard(model, t) for t in components.TRENDS)]
-
-
 def test_cards_draw_pngs_that_change_with_each_step():
+    from simsolidarity.viz.components import all_cards
+
     model = VizModel(SMALL, rng=3)
-    cards = _cards(model)
+    cards = all_cards(model)
     before = [card.png() for card in cards]
     assert all(png.startswith(b"\x89PNG") for png in before)
     model.step()
@@ -158,8 +163,10 @@ def test_cards_draw_pngs_that_change_with_each_step():
 
 def test_kept_frame_gives_the_picture_of_a_full_draw():
     """Drawing only the dynamic artists over the kept frame looks like drawing everything again."""
+    from simsolidarity.viz.components import all_cards
+
     model = VizModel(SMALL, rng=3)
-    cards = _cards(model)
+    cards = all_cards(model)
     for _ in range(12):
         model.step()
         for card in cards:
@@ -172,28 +179,103 @@ def test_kept_frame_gives_the_picture_of_a_full_draw():
         assert np.abs(kept - full).mean() < 1.0, type(card).__name__
 
 
-def test_map_of_a_large_population_draws_its_sample():
-    from simsolidarity.viz import components
+@pytest.mark.parametrize("colour", ["opinion", "belonging", "isolation", "online"])
+def test_the_map_puts_each_persons_value_on_their_cell(colour):
+    """Mutation caught: rows and columns swapped, or a person's value on another's cell."""
+    from simsolidarity.viz.components import MAP_COLOURS, PeopleMapCard
 
-    model = VizModel({**SMALL, "n_people": 600}, rng=2, display_limit=250)
-    card = components.PeopleMapCard(model)
-    assert sum(len(layer.get_offsets()) for layer in card.layers.values()) == 250
-    assert "250 of 600 people" in card.ax.get_title()
+    model = VizModel({**SMALL, "n_people": 300}, rng=2)
+    model.step()
+    card = PeopleMapCard(model, colour)
+    cells = card.raster.get_array()
+    x, y = model.position[:, 0], model.position[:, 1]
+    np.testing.assert_array_equal(cells[y, x], MAP_COLOURS[colour].read(model))
+    empty = np.ones(cells.shape, dtype=bool)
+    empty[y, x] = False
+    assert np.isnan(np.asarray(cells)[empty]).all()
+    assert "all 300 people" in card.ax.get_title()
 
 
-def test_redraw_of_a_step_is_quick_at_the_default_population():
-    model = VizModel(rng=42)
-    cards = _cards(model)
-    for card in cards:
+def test_the_map_of_a_large_population_draws_everybody():
+    from simsolidarity.viz.components import PeopleMapCard
+
+    model = VizModel({"n_people": 100_000, "width": 354, "height": 354}, rng=2)
+    card = PeopleMapCard(model)
+    assert np.isfinite(card.raster.get_array()).sum() == 100_000
+    assert "all 100,000 people" in card.ax.get_title()
+
+
+def test_no_tick_label_covers_an_axis_title_at_100000_people():
+    """Mutation caught: counts labelled in full ("12000") or with an offset ("1e4") that runs into a title."""
+    from simsolidarity.viz.components import all_cards
+
+    model = VizModel({"n_people": 100_000, "width": 354, "height": 354}, rng=2)
+    for _ in range(2):
+        model.step()
+    for card in all_cards(model):
         card.png()
-    started = time.process_time()
+        renderer = card.canvas.get_renderer()
+        figure_box = card.figure.bbox
+        for ax in card.figure.axes:
+            titles = [text for text in (ax.xaxis.label, ax.yaxis.label, ax.title) if text.get_text()]
+            ticks = [label for label in [*ax.get_xticklabels(), *ax.get_yticklabels()] if label.get_text()]
+            ticks += [axis.get_offset_text() for axis in (ax.xaxis, ax.yaxis) if axis.get_offset_text().get_text()]
+            for title in titles:
+                box = title.get_window_extent(renderer)
+                assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1 + 1, (card.title, title.get_text())
+                for tick in ticks:
+                    assert not box.overlaps(tick.get_window_extent(renderer)), (card.title, title.get_text(),
+                                                                                 tick.get_text())
+
+
+def test_cards_follow_the_dark_theme():
+    from simsolidarity.viz.components import DARK_BACKGROUND, all_cards
+
+    model = VizModel(SMALL, rng=3)
+    for card in all_cards(model, dark=True):
+        corner = card.render()[0, 0, :3]
+        assert tuple(corner) == tuple(int(DARK_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)), card.title
+    for card in all_cards(model):
+        assert tuple(card.render()[0, 0, :3]) == (255, 255, 255), card.title
+
+
+def test_shared_members_counts_the_people_in_both_groups():
+    from simsolidarity.viz.components import shared_members
+
+    model = VizModel(SMALL, rng=4)
     for _ in range(5):
         model.step()
-        for card in cards:
-            card.update(model)
-            card.png()
-    per_step = (time.process_time() - started) / 5
-    assert per_step < 0.6, f"a step and its redraw took {per_step:.2f} s of CPU"
+    shared = shared_members(model.memberships, model.n_virtual_groups)
+    slow = np.zeros_like(shared)
+    for row in model.memberships:
+        groups = sorted(set(row[row >= 0].tolist()))
+        for a in groups:
+            for b in groups:
+                if a != b:
+                    slow[a, b] += 1
+    np.testing.assert_array_equal(shared, slow)
+    assert shared.sum() > 0
+
+
+def test_the_network_draws_each_group_with_members_once_where_its_ties_pull_it():
+    """Mutation caught: nodes coloured by another group's opinion, or a layout that ignores shared members."""
+    from simsolidarity.viz.components import GroupNetworkCard, shared_members
+
+    model = VizModel(SMALL, rng=4)
+    for _ in range(5):
+        model.step()
+    card = GroupNetworkCard(model)
+    active = np.flatnonzero(model.group_size > 0)
+    offsets = card.nodes.get_offsets()
+    assert len(offsets) == active.size
+    np.testing.assert_array_equal(card.nodes.get_array(), model.group_opinion[active])
+    assert np.all(np.abs(offsets) <= 1.0 + 1e-9)
+    # The two groups that share the most members sit closer than the average pair of groups.
+    shared = np.triu(shared_members(model.memberships, model.n_virtual_groups), 1)
+    a, b = np.unravel_index(np.argmax(shared), shared.shape)
+    where = card.positions
+    distances = [np.linalg.norm(where[i] - where[j]) for i in active for j in active if i < j]
+    assert np.linalg.norm(where[a] - where[b]) < np.mean(distances)
 
 
 def test_summary_names_the_model_from_its_own_parameters():
@@ -205,47 +287,89 @@ def test_summary_names_the_model_from_its_own_parameters():
     assert line.endswith("seed 9")
 
 
+def test_a_value_the_page_cannot_show_says_why():
+    from simsolidarity.viz.components import shown_value
+
+    assert shown_value(0.12345) == "0.123"
+    assert shown_value(40.0) == "40"
+    assert "not defined" in shown_value(float("nan"))
+
+
+# --- saving ---------------------------------------------------------------------------------------
+
+
+def test_saved_time_series_is_the_runs_own(tmp_path):
+    import pandas as pd
+
+    from simsolidarity.running.run import timeseries
+    from simsolidarity.viz.export import timeseries_csv
+
+    model = VizModel(SMALL, rng=3)
+    for _ in range(3):
+        model.step()
+    table = pd.read_csv(io.StringIO(timeseries_csv(model)))
+    assert list(table["step"]) == [0, 1, 2, 3]
+    pd.testing.assert_frame_equal(table, timeseries(model), check_dtype=False)
+
+
+def test_saved_settings_run_unchanged_from_the_command_line(tmp_path):
+    """The settings file of an edited run is a scenario ``simsolidarity run`` takes, and it gives the same numbers."""
+    from simsolidarity.cli import main
+    from simsolidarity.viz.export import settings_yaml
+
+    scenario = load_scenario("echo_chamber")
+    model = VizModel(scenario.model, rng="", scenario_name=scenario.name, run_until=4, confidence=0.3, n_people=600)
+    path = tmp_path / "saved.yaml"
+    path.write_text(settings_yaml(model, scenario))
+    loaded = load_scenario(path)
+    assert loaded.model == model.parameters and loaded.seed == model.seed and loaded.steps == 4
+    assert loaded.name == scenario.name
+    for _ in range(4):
+        model.step()
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    import pandas as pd
+
+    ran = pd.read_csv(tmp_path / "run" / "timeseries.csv")
+    np.testing.assert_allclose(ran["esteban_ray"].iloc[-1], model.outcomes()["esteban_ray"])
+
+
 # --- the page, rendered by Solara without a browser -----------------------------------------------
 
 
-def test_page_steps_and_resets_with_a_new_recommender():
-    """SolaraViz's buttons and the recommender dropdown drive the model (widgets only, no browser)."""
+def test_page_steps_stops_at_its_end_and_resets_with_edited_settings():
+    """The page's widgets drive the model: Step, the end step, an edited parameter waiting for Reset, then Reset."""
     import ipyvuetify as v
-    import ipywidgets
     import solara
 
     from simsolidarity.viz import app
 
-    @solara.component
-    def Layout():
-        with solara.AppLayout():
-            app.Page()
-
-    _box, rc = solara.render(Layout(), handle_error=False)
+    _box, rc = solara.render(app.Page(), handle_error=False)
     try:
         def body() -> str:
-            return " ".join(str(w.widget.children) for w in rc.find(v.Html))
+            return " ".join(str(w.widget.children) for w in rc.find(v.Html)) + " ".join(
+                str(getattr(w.widget, "label", "")) for w in rc.find(v.Alert))
 
-        def images() -> list[bytes]:
-            return [w.widget.value for w in rc.find(ipywidgets.Image)]
-
-        first = images()
-        assert len(first) == 7
-        assert "Time: 0.0" in body()
         step = rc.find(v.Btn, children=["Step"])
         step.assert_single()
-        for _ in range(2):
-            step.widget.click()
-        assert "Time: 2.0" in body()
-        assert all(a != b for a, b in zip(first, images(), strict=True))
+        step.widget.click()
+        step.widget.click()
+        assert "step 2 of 200" in body()
+        def type_in(label: str, text: str) -> None:  # as a person does: type, then leave the box
+            box = rc.find(v.TextField, label=label).widget
+            box.v_model = text
+            box.fire_event("focusout", None)
 
-        select = rc.find(v.Select, label="recommender")
-        select.assert_single()
-        assert select.widget.items == list(RECOMMENDERS)
-        select.widget.v_model = "bridging"
+        type_in("run until step", "3")
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        assert "step 3 of 3" in body() and "the run has ended" in body()
+
+        type_in("confidence", "0.3")
+        assert "confidence: 0.5 -> 0.3" in str([w.widget.children for w in rc.find(v.Alert)])
+        rc.find(v.TextField, label="confidence (changed)").assert_single()
         rc.find(v.Btn, children=["Reset"]).widget.click()
-        assert "Time: 0.0" in body()
-        assert "recommender bridging" in body()
+        assert "step 0 of 3" in body() and "confidence 0.3" in body()
+        assert not rc.find(v.Alert)
     finally:
         rc.close()
 
@@ -336,6 +460,23 @@ def test_bad_input_is_exit_code_2_before_any_server_starts(argv, monkeypatch, ca
     assert "simsolidarity: error:" in capsys.readouterr().err
 
 
+def test_viz_refuses_to_start_when_the_page_could_load_no_scripts(monkeypatch, tmp_path, capsys):
+    """No asset cache and no CDN: exit code 2 and the command that fixes it, before any server starts.
+
+    Mutation caught: the check skipped, which leaves a blank page and one line on the terminal.
+    """
+    monkeypatch.setenv(assets.CACHE_DIR_VARIABLE, str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(commands, "cdn_reachable", lambda: False)
+    monkeypatch.setattr(commands, "serve", lambda *a, **k: pytest.fail("the server must not start"))
+    assert commands.main(["viz", "baseline"]) == 2
+    error = capsys.readouterr().err
+    assert "simsolidarity viz-assets" in error and str(tmp_path / "empty-cache") in error
+    monkeypatch.setattr(commands, "cdn_reachable", lambda: True)  # online: served from the CDN, with a note
+    monkeypatch.setattr(commands, "serve", lambda *a, **k: 0)
+    assert commands.main(["viz", "baseline"]) == 0
+    assert "loads its scripts from" in capsys.readouterr().err
+
+
 def test_a_port_in_use_is_an_input_error():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -353,20 +494,21 @@ def test_address_to_open():
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"]
-CARDS = 7
-#: The SHA-256 of each card's image, fetched from the page.
+#: The window a person opens the app in.
+VIEWPORT = {"width": 1400, "height": 900}
+#: The SHA-256 of each card's picture, fetched from the page.
 IMAGE_HASHES = """async () => {
   const out = [];
-  for (const img of document.querySelectorAll('.vue-grid-item img')) {
+  for (const img of document.querySelectorAll('.simsolidarity-card img')) {
     const data = await (await fetch(img.src)).arrayBuffer();
     const digest = await crypto.subtle.digest('SHA-256', data);
     out.push(Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, '0')).join(''));
   }
   return out;
 }"""
-IMAGE_SOURCES = "() => Array.from(document.querySelectorAll('.vue-grid-item img')).map(e => e.src)"
+IMAGE_SOURCES = "() => Array.from(document.querySelectorAll('.simsolidarity-card img')).map(e => e.src)"
 ALL_REPLACED = """old => {
-  const now = Array.from(document.querySelectorAll('.vue-grid-item img')).map(e => e.src);
+  const now = Array.from(document.querySelectorAll('.simsolidarity-card img')).map(e => e.src);
   return now.length === old.length && now.every((src, i) => src !== old[i]);
 }"""
 
@@ -391,16 +533,18 @@ def browser_tools():
 
 
 class Served:
-    """The ``simsolidarity viz`` process and the lines it printed."""
+    """A server of the app (``simsolidarity viz`` by default) and the lines it printed."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, command: list[str] | None = None, ready: str | None = None) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
+        self.ready = ready or self.url
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "simsolidarity.viz", "viz", "baseline", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            command or [sys.executable, "-m", "simsolidarity.viz", "viz", "baseline", "--host", "127.0.0.1",
+                        "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=ROOT,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -413,7 +557,7 @@ class Served:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if self.url in self.lines.get(timeout=0.5):
+                if self.ready in self.lines.get(timeout=0.5):
                     return
             except queue.Empty:
                 if self.process.poll() is not None:
@@ -437,66 +581,169 @@ def served(browser_tools):
         handle.kill()
 
 
-def _time_is(page, value: float) -> None:
-    page.wait_for_function("t => document.body.innerText.includes('Time: ' + t)", arg=f"{value:.1f}", timeout=20_000)
+@pytest.fixture
+def served_broken(browser_tools):
+    """The app with three cards broken on purpose (:mod:`tests.viz_mutant_server`); always killed afterwards."""
+    port = server.free_port()
+    handle = Served(port, [sys.executable, "-m", "tests.viz_mutant_server", str(port)], ready=f":{port}")
+    try:
+        handle.wait_for_address()
+        yield handle
+    finally:
+        handle.kill()
 
 
-def test_browser_steps_plays_resets_and_stops(browser_tools, served):
+def _open(playwright, chromium, url: str, problems: list[str]):
+    """A 1400 x 900 page of ``url`` whose errors (page, console, failed requests) go to ``problems``."""
+    browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
+    page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: problems.append(f"console error: {message.text}")
+            if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.goto(url)
+    page.get_by_role("button", name=re.compile(r"^\s*step\s*$", re.IGNORECASE)).wait_for(timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.simsolidarity-card img').length >= 8", timeout=30_000)
+    return browser, page
+
+
+def _button(page, name: str):
+    return page.get_by_role("button", name=re.compile(rf"^\s*{re.escape(name)}\s*$", re.IGNORECASE))
+
+
+def _at_step(page, step: int, end: int) -> None:
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg=f"step {step} of {end}", timeout=20_000)
+
+
+def _steady_step(page) -> int:
+    """The step the page shows once it stays the same for 0.4 s (a step under way when Play was paused ends)."""
+    last = None
+    while True:
+        now = int(re.search(r"step (\d+) of", page.inner_text("body")).group(1))
+        if now == last:
+            return now
+        last = now
+        page.wait_for_timeout(400)
+
+
+def _type_in(page, label: str, text: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def _step(page, expected, end: int, every_picture_changes: bool = True) -> float:
+    """Click Step and wait until every picture is new (or, where some cannot change, a while); the seconds it
+    took. ``expected`` takes the same step."""
+    sources = page.evaluate(IMAGE_SOURCES)
+    started = time.monotonic()
+    _button(page, "step").click()
+    expected.step()
+    _at_step(page, expected.model.steps, end)
+    if every_picture_changes:
+        page.wait_for_function(ALL_REPLACED, arg=sources, timeout=20_000)
+    else:
+        page.wait_for_timeout(1500)
+    return time.monotonic() - started
+
+
+def _download(page, name: str) -> Path:
+    with page.expect_download(timeout=20_000) as download:
+        _button(page, name).first.click()
+    return Path(download.value.path())
+
+
+def test_browser_shows_the_model_as_it_is_and_saves_what_it_shows(browser_tools, served, tmp_path):
+    """At 1400 x 900, what a person sees is the model: cards in view, pictures the cards' own, values the outcomes.
+
+    Then Play and pause, a run that stops at its end step, an edited parameter that waits for Reset,
+    and the three saved files, each read back. Mutations caught (the test below shows each): an empty
+    map, a shrunk card, wrong values; an error in the page's console fails it too.
+    """
+    import pandas as pd
+
+    from tests.viz_page import Expected, page_problems
+
     sync_playwright, chromium = browser_tools
     problems: list[str] = []
+    expected = Expected("baseline")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
+        browser, page = _open(playwright, chromium, served.url, problems)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1720})
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-            page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-            page.goto(served.url)
-
-            step = page.get_by_role("button", name=re.compile(r"^\s*step\s*$", re.IGNORECASE))
-            step.wait_for(timeout=60_000)
-            page.wait_for_function(f"() => document.querySelectorAll('.vue-grid-item img').length >= {CARDS}",
-                                   timeout=30_000)
-            _time_is(page, 0)
-            assert "recommender similarity" in page.inner_text("body")
+            _at_step(page, 0, 200)
+            assert page.title() == "simsolidarity: baseline"
+            assert page_problems(page, expected) == []
             before = page.evaluate(IMAGE_HASHES)
-            assert len(before) == CARDS
-
-            redraws = []
-            for n in range(1, 4):
-                sources = page.evaluate(IMAGE_SOURCES)
-                started = time.monotonic()
-                step.click()
-                _time_is(page, n)
-                page.wait_for_function(ALL_REPLACED, arg=sources, timeout=20_000)
-                redraws.append(time.monotonic() - started)
+            redraws = [_step(page, expected, 200) for _ in range(3)]
+            assert page_problems(page, expected) == []
             after = page.evaluate(IMAGE_HASHES)
             assert all(a != b for a, b in zip(before, after, strict=True)), "a card did not change after 3 steps"
-            print("step redraws (s):", [round(r, 2) for r in redraws])
-            assert statistics.median(redraws) < 1.0, f"step redraws took {redraws} s"
+            # Speed is measured in benchmarks/bench.py; this only reports what the browser saw.
+            print("step redraws in the browser (s):", [round(r, 2) for r in redraws])
 
-            page.get_by_role("button", name="▶").click()
-            page.wait_for_function("() => /Time: ([6-9]|\\d\\d+)\\.0/.test(document.body.innerText)", timeout=20_000)
-            page.get_by_role("button", name="❚❚").click()
-            page.get_by_role("button", name="▶").wait_for(timeout=10_000)
+            _button(page, "▶").click()
+            page.wait_for_function("() => /step ([6-9]|\\d\\d+) of/.test(document.body.innerText)", timeout=20_000)
+            _button(page, "❚❚").click()
+            _button(page, "▶").wait_for(timeout=10_000)
+            reached = _steady_step(page)
+            _type_in(page, "run until step", str(reached + 2))
+            _at_step(page, reached, reached + 2)
+            page.wait_for_timeout(300)  # the controller for the new end is being drawn, as a person sees it
+            _button(page, "▶").click()
+            _at_step(page, reached + 2, reached + 2)
+            page.wait_for_function("() => document.body.innerText.includes('the run has ended')", timeout=10_000)
+            page.wait_for_timeout(500)  # Play has stopped by itself: the step stays
+            _at_step(page, reached + 2, reached + 2)
 
-            page.locator(".v-select", has_text="recommender").click()
-            page.locator(".menuable__content__active .v-list-item", has_text="bridging").click()
-            page.get_by_role("button", name=re.compile(r"^\s*reset\s*$", re.IGNORECASE)).click()
-            _time_is(page, 0)
-            page.wait_for_function("() => document.body.innerText.includes('recommender bridging')", timeout=20_000)
-            step.click()
-            _time_is(page, 1)
+            table = pd.read_csv(_download(page, "time series (CSV)"))
+            assert list(table["step"]) == list(range(reached + 3)) and "esteban_ray" in table
+            picture = Image.open(_download(page, "PNG"))
+            assert picture.size == (400, 260)
+
+            _type_in(page, "confidence", "0.3")
+            page.wait_for_function("() => document.body.innerText.includes('confidence: 0.5 -> 0.3')", timeout=10_000)
+            old_pictures = page.evaluate(IMAGE_HASHES)
+            _button(page, "reset").click()
+            _at_step(page, 0, reached + 2)
+            page.wait_for_function("() => document.body.innerText.includes('confidence 0.3')", timeout=10_000)
+            assert "wait for Reset" not in page.inner_text("body")
+            _button(page, "step").click()
+            _at_step(page, 1, reached + 2)
+            page.wait_for_timeout(500)
+            assert page.evaluate(IMAGE_HASHES) != old_pictures
+            saved = tmp_path / "saved.yaml"
+            saved.write_bytes(_download(page, "settings (scenario YAML)").read_bytes())
+            scenario = load_scenario(saved)
+            assert scenario.model["confidence"] == 0.3 and scenario.seed == 42 and scenario.steps == reached + 2
 
             SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.wait_for_timeout(300)
             page.screenshot(path=str(SCREENSHOT))
         finally:
             browser.close()
     assert not problems, problems
-    assert Image.open(SCREENSHOT).size == (1400, 1720)
+    assert Image.open(SCREENSHOT).size == (VIEWPORT["width"], VIEWPORT["height"])
 
     os.kill(served.process.pid, signal.SIGINT)  # Ctrl-C
     assert served.process.wait(timeout=20) == 0
     time.sleep(0.2)
     assert "simsolidarity viz: stopped" in served.output
+
+
+def test_browser_check_names_each_broken_card(browser_tools, served_broken):
+    """The check of the test above, on an app with an empty map, a shrunk card and wrong values: it names all three."""
+    from tests.viz_page import Expected, page_problems
+
+    sync_playwright, chromium = browser_tools
+    expected = Expected("baseline")
+    with sync_playwright() as playwright:
+        browser, page = _open(playwright, chromium, served_broken.url, [])
+        try:
+            for _ in range(2):
+                _step(page, expected, 200, every_picture_changes=False)  # a broken card may never change
+            problems = page_problems(page, expected)
+        finally:
+            browser.close()
+    assert any(p.startswith("map of people: the picture is not the card's drawing") for p in problems), problems
+    assert any(p.startswith("echo chambers: picture of [2, 2] pixels") for p in problems), problems
+    assert any(p.startswith("value of esteban_ray:") for p in problems), problems

@@ -636,14 +636,15 @@ BUILT_IN_OUTCOMES: Mapping[str, Outcome] = MappingProxyType({})
 # The built-in outcomes: the order of the time series' columns. In a plot, the headline measure
 # (Esteban-Ray polarization) comes first and the share of needs unmet, not a level of support, last.
 register_outcome("opinion_variance", lambda s: opinion_variance(s.opinion), family="polarization",
-                 meaning="variance of opinions", plots=("polarization",), label="opinion variance",
-                 bounds=(0.0, 1.0))  # opinions lie in [-1, 1]
+                 meaning="variance of opinions (0: all agree; 1: half at -1, half at +1)", plots=("polarization",),
+                 label="opinion variance", bounds=(0.0, 1.0))  # opinions lie in [-1, 1]
 register_outcome("bimodality", lambda s: bimodality(s.opinion), family="polarization",
                  meaning="Pfister's bimodality coefficient of opinions", plots=("polarization",),
                  label="bimodality coefficient", bounds=(0.0, None))  # the small-sample corrections can pass 1
 register_outcome("esteban_ray", lambda s: esteban_ray(s.opinion), family="polarization",
-                 meaning="Esteban-Ray polarization (20 bins, alpha 1.6)", plots=("polarization",),
-                 label="Esteban-Ray polarization", line_order=-1, bounds=(0.0, 1.0))  # 1: a 50/50 split at the ends
+                 meaning="Esteban-Ray polarization (20 bins, alpha 1.6): high when people form a few large camps "
+                 "far apart", plots=("polarization",), label="Esteban-Ray polarization", line_order=-1,
+                 bounds=(0.0, 1.0))  # 1: a 50/50 split at the ends
 for _bins in (10, 40):  # the bin sensitivity of esteban_ray, shown wherever it carries a verdict
     register_outcome(f"esteban_ray_{_bins}", lambda s, bins=_bins: esteban_ray(s.opinion, bins=bins),
                      family="polarization", meaning=f"Esteban-Ray polarization at {_bins} bins (alpha 1.6): "
@@ -657,19 +658,21 @@ register_outcome("duclos_esteban_ray", lambda s: duclos_esteban_ray(s.opinion), 
 register_outcome("opinion_clusters", lambda s: opinion_clusters(s.opinion), family="polarization",
                  meaning="major opinion clusters (>= 1% of people)", bounds=(0.0, None))
 register_outcome("echo_chamber_index", lambda s: echo_chamber_index(s.opinion, s.exposure_mean),
-                 family="echo chamber", meaning="correlation of own opinion with mean opinion met",
+                 family="echo chamber",
+                 meaning="correlation of own opinion with mean opinion met (1: people meet only their own side)",
                  plots=("echo_chamber",), label="echo-chamber index", bounds=(-1.0, 1.0))  # a correlation
 register_outcome("exposure_diversity", lambda s: exposure_diversity(s.exposure_spread), family="echo chamber",
-                 meaning="mean spread of the opinions a person met", plots=("echo_chamber",),
-                 label="exposure diversity (std)", bounds=(0.0, 1.0))  # a population std of values in [-1, 1]
+                 meaning="mean spread (std) of the opinions a person met (low: one view heard)",
+                 plots=("echo_chamber",), label="exposure diversity (std)",
+                 bounds=(0.0, 1.0))  # a population std of values in [-1, 1]
 register_outcome("support_received", lambda s: support_received(s.in_need, s.support), family="support",
                  meaning="mean support received by people in need", plots=("support",), label="support received",
                  bounds=(0.0, 1.0))
 register_outcome("support_online", lambda s: support_received(s.in_need, s.support_online), family="support",
-                 meaning="mean support through online contacts, people in need", plots=("support",),
-                 label="through online ties", bounds=(0.0, 1.0))
+                 meaning="mean share of a need met by online contacts, 1 - prod(1 - depth), people in need",
+                 plots=("support",), label="through online ties", bounds=(0.0, 1.0))
 register_outcome("support_offline", lambda s: support_received(s.in_need, s.support_offline), family="support",
-                 meaning="mean support through face-to-face contacts, people in need", plots=("support",),
+                 meaning="mean share of a need met by face-to-face contacts, people in need", plots=("support",),
                  label="through face-to-face ties", bounds=(0.0, 1.0))
 register_outcome("unmet_need_share", lambda s: unmet_need_share(s.in_need, s.support, s.params.depth_need),
                  family="support", meaning="share of people in need whose support fell short",
@@ -677,7 +680,8 @@ register_outcome("unmet_need_share", lambda s: unmet_need_share(s.in_need, s.sup
 register_outcome("support_isolated", lambda s: support_received(_in_need_isolated(s), s.support),
                  family="support", meaning="mean support received, most isolated quartile in need",
                  plots=("support",), label="received, most isolated quartile", bounds=(0.0, 1.0))
-register_outcome("belonging", lambda s: mean_of(s.belonging), family="belonging", meaning="mean belonging",
+register_outcome("belonging", lambda s: mean_of(s.belonging), family="belonging",
+                 meaning="mean belonging (0 to 1: identification with groups and support received)",
                  plots=("belonging",), label="everyone", bounds=(0.0, 1.0))
 register_outcome("belonging_isolated", lambda s: mean_of(s.belonging, s.most_isolated), family="belonging",
                  meaning="mean belonging of the most isolated quartile", plots=("belonging",),

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -161,16 +161,18 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def write_table(path: Path, table: pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> None:
+def write_table(path: Path | TextIO,
+                table: pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> None:
     """Write a table as CSV: a DataFrame, columns by name, or records sharing their keys (one row each).
 
-    The one writer of every table in a results folder: floats at full precision (they read back
-    equal), missing values as empty cells, no index column, ``\\n`` line ends, so that the same
-    numbers always give the same bytes. A path ending in ``.gz`` is compressed with gzip, its
-    header's time set to 0 so that the bytes stay the same.
+    The one writer of every table in a results folder (and of the browser app's saved time series, written
+    into a text buffer): floats at full precision (they read back equal), missing values as empty cells,
+    no index column, ``\\n`` line ends, so that the same numbers always give the same bytes. A path ending
+    in ``.gz`` is compressed with gzip, its header's time set to 0 so that the bytes stay the same.
     """
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
-    compression = {"method": "gzip", "mtime": 0} if Path(path).suffix == ".gz" else "infer"
+    gzip = isinstance(path, (str, Path)) and Path(path).suffix == ".gz"
+    compression = {"method": "gzip", "mtime": 0} if gzip else "infer"
     frame.to_csv(path, index=False, lineterminator="\n", na_rep="", compression=compression)
 
 

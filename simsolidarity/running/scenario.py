@@ -175,6 +175,10 @@ class Scenario:
             "plugins": list(self.plugins),
         }
 
+    def to_yaml(self) -> str:
+        """The scenario as a YAML file that :func:`load_scenario` (and ``simsolidarity run``) reads back unchanged."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
     @property
     def collected_outcomes(self) -> tuple[str, ...]:
         """Outcomes the model must collect: those written and those the plots draw."""

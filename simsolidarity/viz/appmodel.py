@@ -1,19 +1,20 @@
-"""The model as the browser app builds it: a grid that follows the population, a seed from text, a drawing sample.
+"""The model as the browser app builds it: a grid that follows the population, a seed always known, an end step.
 
 :class:`VizModel` is :class:`~simsolidarity.model.model.SolidarityModel` with three conveniences for the
 app's controls, and nothing that changes the model's rules or its random stream:
 
 - the grid grows or shrinks with ``n_people`` (keeping the scenario's density and shape), so the
-  population slider can never ask for more people than cells (:func:`fit_grid`);
-- the seed may come as text from the seed box (:func:`seed_from_text`);
-- for a large population, the map draws a fixed random sample of people, chosen once per model
-  with a generator of its own (:func:`display_sample`), so stepping stays quick and the model's
-  own draws stay those of a run from the command line with the same parameters and seed.
+  population control can never ask for more people than cells (:func:`fit_grid`);
+- the seed may come as text from the seed box (:func:`seed_from_text`), and an empty box draws a
+  seed that the page then shows, so that every run seen on screen can be run again;
+- a run stops at ``run_until`` (as Mesa's controls stop at ``model.running``): a step asked for
+  after it does nothing.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,10 +24,8 @@ import numpy as np
 from simsolidarity.model.model import SolidarityModel
 from simsolidarity.model.parameters import PARAMETERS
 
-#: At most this many people are drawn on the map; a larger population is shown by a fixed sample.
-DISPLAY_LIMIT = 5000
-#: Seed of the generator that picks the drawing sample (never the model's generator).
-SAMPLE_SEED = 20240601
+#: Seeds drawn for an empty seed box lie below this (short enough to read and type again).
+DRAWN_SEEDS = 1_000_000
 
 
 def fit_grid(n_people: int, width: int, height: int, reference_people: int | None = None) -> tuple[int, int]:
@@ -55,6 +54,18 @@ def fit_grid(n_people: int, width: int, height: int, reference_people: int | Non
     return new_width, new_height
 
 
+def with_grid_fitted(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` over the parameters ``base``, with ``width`` and ``height`` refitted by :func:`fit_grid`
+    when they change ``n_people`` without setting the grid themselves."""
+    fitted = dict(overrides)
+    if "n_people" in fitted and "width" not in fitted and "height" not in fitted:
+        width = int(base.get("width", PARAMETERS["width"].default))
+        height = int(base.get("height", PARAMETERS["height"].default))
+        reference = int(base.get("n_people", PARAMETERS["n_people"].default))
+        fitted["width"], fitted["height"] = fit_grid(int(fitted["n_people"]), width, height, reference)
+    return fitted
+
+
 def seed_from_text(seed: Any) -> int | None:
     """The seed of the seed box as an integer: whole numbers as they are, other text hashed (CRC-32).
 
@@ -72,22 +83,16 @@ def seed_from_text(seed: Any) -> int | None:
         return zlib.crc32(text.encode("utf-8"))
 
 
-def display_sample(n_people: int, limit: int = DISPLAY_LIMIT, seed: int = SAMPLE_SEED) -> np.ndarray | None:
-    """Sorted row indices of at most ``limit`` people to draw, or ``None`` when everybody fits."""
-    if n_people <= limit:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n_people, size=limit, replace=False))
-
-
 class VizModel(SolidarityModel):
-    """The model behind the browser app; Mesa's Reset builds a new one from the controls.
+    """The model behind the browser app; the app's Reset builds a new one from the controls.
 
     Args:
         parameters: the scenario's model parameters (all of them, resolved).
-        rng: seed: an integer, text from the seed box (see :func:`seed_from_text`) or ``None``.
+        rng: seed: an integer, text from the seed box (see :func:`seed_from_text`), or ``None`` or
+            empty text for a seed drawn now (and kept in :attr:`seed`).
         outcomes: outcome names the datacollector records each step (default: all).
-        scenario_name: the scenario's name, shown on the page.
-        display_limit: most people drawn on the map (see :func:`display_sample`).
+        scenario_name: the scenario's name, shown on the page and given to an exported scenario.
+        run_until: the step the run stops at (``None``: it never stops by itself).
         scenario: Mesa's own scenario object, which Mesa's Reset passes to any model that takes
             keyword arguments; ignored (the parameters come from ``parameters`` and the controls).
         **overrides: parameters set by the controls; they win over ``parameters``. When they change
@@ -95,9 +100,9 @@ class VizModel(SolidarityModel):
             :func:`fit_grid` from the scenario's grid.
 
     Attributes:
-        seed: the integer seed actually used (``None`` for a fresh random one).
+        seed: the integer seed in use: the one given, or the one drawn for an empty box.
         scenario_name: as given.
-        sample: row indices of the people drawn on the map, or ``None`` for everybody.
+        run_until: as given; :meth:`stop_at` changes it.
     """
 
     def __init__(
@@ -107,24 +112,30 @@ class VizModel(SolidarityModel):
         rng: Any = None,
         outcomes: Iterable[str] | None = None,
         scenario_name: str = "",
-        display_limit: int = DISPLAY_LIMIT,
+        run_until: int | None = None,
         scenario: Any = None,
         **overrides: Any,
     ) -> None:
         base = dict(parameters or {})
-        if "n_people" in overrides and "width" not in overrides and "height" not in overrides:
-            n_people = int(overrides["n_people"])
-            width = int(base.get("width", PARAMETERS["width"].default))
-            height = int(base.get("height", PARAMETERS["height"].default))
-            reference = int(base.get("n_people", PARAMETERS["n_people"].default))
-            overrides["width"], overrides["height"] = fit_grid(n_people, width, height, reference)
+        overrides = with_grid_fitted(base, overrides)
         seed = seed_from_text(rng)
+        if seed is None:
+            seed = secrets.randbelow(DRAWN_SEEDS)
         super().__init__(base, rng=seed, outcomes=outcomes, **overrides)
-        self.seed = seed
+        self.seed: int = seed
         self.scenario_name = scenario_name
-        self.sample = display_sample(self.n_people, display_limit)
+        # Mesa's Model.__init__ made ``step`` an instance attribute (its clock's step); a step past the
+        # end must not even advance the clock.
+        self._clock_step = self.step
+        self.step = self._step_within_run
+        self.stop_at(run_until)
 
-    @property
-    def drawn(self) -> np.ndarray:
-        """Row indices of the people drawn on the map (everybody, or the fixed sample)."""
-        return np.arange(self.n_people) if self.sample is None else self.sample
+    def stop_at(self, run_until: int | None) -> None:
+        """Make the run end at step ``run_until`` (``None``: never); ``running`` says whether it may go on."""
+        self.run_until = None if run_until is None else int(run_until)
+        self.running = self.run_until is None or self.steps < self.run_until
+
+    def _step_within_run(self) -> None:
+        if self.running:
+            self._clock_step()
+        self.running = self.run_until is None or self.steps < self.run_until

@@ -8,13 +8,17 @@ npm packages as they are published, ``npm pack`` of the same package and version
 ``<folder>/<package>@<version>/``, gives the same files: :func:`fetch_assets` does that for every
 package the app needs, and :func:`assets_ready` tells whether a folder is complete.
 
-Online users need none of this: the Solara server then fills its cache from the CDN itself.
+Online users need none of this: the Solara server then fills its cache from the CDN itself. No
+package on PyPI carries these files for the installed Solara (``solara-assets`` stops at 1.58), so
+``simsolidarity viz`` refuses to start where neither the cache nor the CDN has them
+(:func:`cdn_reachable`), naming the command that fills the cache.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -38,6 +42,10 @@ CDN_PACKAGES: tuple[str, ...] = (
 )
 #: Environment variable through which the Solara server is told where its CDN cache is.
 CACHE_DIR_VARIABLE = "SOLARA_ASSETS_PROXY_CACHE_DIR"
+#: The CDN the Solara server fetches the page's assets from, when its cache lacks them.
+CDN_HOST = "cdn.jsdelivr.net"
+#: How long to wait for the CDN to answer before calling it unreachable, in seconds.
+CDN_TIMEOUT = 3.0
 
 
 class AssetsError(SimsolidarityError):
@@ -58,6 +66,15 @@ def assets_ready(folder: Path | None = None, packages: Sequence[str] = CDN_PACKA
     """Whether ``folder`` (default :func:`default_cache_dir`) holds every package of ``packages``."""
     folder = default_cache_dir() if folder is None else Path(folder)
     return all((folder / spec / "package.json").is_file() for spec in packages)
+
+
+def cdn_reachable(host: str = CDN_HOST, timeout: float = CDN_TIMEOUT) -> bool:
+    """Whether a TLS connection to the CDN can be opened now (the Solara server would then fill its cache)."""
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _npm() -> str:

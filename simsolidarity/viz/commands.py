@@ -15,7 +15,7 @@ from pathlib import Path
 from simsolidarity.errors import SimsolidarityError
 from simsolidarity.running.scenario import load_scenario, resolve_scenario_path
 
-from .assets import CDN_PACKAGES, assets_ready, default_cache_dir, fetch_assets
+from .assets import CDN_HOST, CDN_PACKAGES, assets_ready, cdn_reachable, default_cache_dir, fetch_assets
 from .server import serve
 
 Handler = Callable[[argparse.Namespace], int]
@@ -29,12 +29,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:
     """
     viz = subparsers.add_parser(
         "viz",
-        help="watch a scenario run in the browser (Mesa SolaraViz)",
+        help="watch a scenario run in the browser (a Solara page with Mesa's controls)",
         description=(
-            "Serve the browser app for a scenario and print the address to open: the map of people, the "
-            "virtual groups, live plots of polarization, echo chambers, support and belonging, with Step, "
-            "Play and Reset, and controls for the recommender and the main parameters. Stop with Ctrl-C. "
-            "Without internet access, prepare the page's assets once with 'simsolidarity viz-assets'."
+            "Serve the browser app for a scenario and print the address to open: live plots of polarization, "
+            "echo chambers, support and belonging, the map of people and the network of virtual groups; Step, "
+            "Play and Reset, a step to run until and the speed of Play; every parameter, taking effect at Reset; "
+            "saving the time series (CSV), each plot (PNG) and the settings (a scenario file for "
+            "'simsolidarity run'). Stop with Ctrl-C. Without internet access, prepare the page's assets once "
+            "with 'simsolidarity viz-assets'."
         ),
     )
     viz.add_argument(
@@ -80,7 +82,13 @@ def run_viz(args: argparse.Namespace) -> int:
         if args.assets is not None:
             raise SimsolidarityError(f"--assets {cache}: not a complete asset cache; fill it with "
                                      f"'simsolidarity viz-assets --dest {cache}'")
-        print(f"simsolidarity viz: note: the page loads its scripts from the CDN (no offline cache at {cache}; "
+        if not cdn_reachable():
+            # Without its scripts the page would stay blank: say so here, not as a blank page.
+            raise SimsolidarityError(
+                f"the page's scripts can be loaded neither from the offline cache ({cache}, not filled) nor from "
+                f"{CDN_HOST} (not reachable): fill the cache once with 'simsolidarity viz-assets' (needs npm and "
+                "the npm registry), then run this again")
+        print(f"simsolidarity viz: note: the page loads its scripts from {CDN_HOST} (no offline cache at {cache}; "
               "'simsolidarity viz-assets' prepares one)", file=sys.stderr)
     path = resolve_scenario_path(args.scenario).resolve()
     return serve(path, args.host, args.port, assets=offline,
