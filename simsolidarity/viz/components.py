@@ -220,7 +220,8 @@ class Card(ABC):
     def png(self) -> bytes:
         """The figure as PNG bytes (see :meth:`render`)."""
         buffer = io.BytesIO()
-        Image.fromarray(self.render()[..., :3]).save(buffer, format="png", compress_level=1)
+        # PIL drops the alpha channel from the whole buffer twice as fast as it takes a strided view of RGB.
+        Image.fromarray(self.render()).convert("RGB").save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
 
@@ -392,23 +393,23 @@ class GroupNetworkCard(Card):
 
         size, opinion = model.group_size, model.group_opinion
         active = np.flatnonzero(size > 0)
-        shared = shared_members(model.memberships, model.n_virtual_groups)
-        graph = nx.Graph()
-        graph.add_nodes_from(active.tolist())
-        first, second = np.nonzero(np.triu(shared[np.ix_(active, active)], 1))
-        graph.add_weighted_edges_from(
-            (int(active[a]), int(active[b]), float(shared[active[a], active[b]])) for a, b in zip(first, second))
+        shared = shared_members(model.memberships, model.n_virtual_groups)[np.ix_(active, active)]
+        # The graph of the groups with members, numbered 0.. in ``active`` order, edges weighted by shared members.
+        graph = nx.from_numpy_array(shared.astype(float))
         if active.size:
-            start = {node: self.positions[node] for node in graph if node in self.positions}
+            start = {node: self.positions[group] for node, group in enumerate(active.tolist())
+                     if group in self.positions}
             layout = nx.spring_layout(graph, pos=start or None, weight="weight", seed=0,
                                       iterations=15 if len(start) == len(graph) else 100)
-            self.positions.update(nx.rescale_layout_dict(layout, scale=1.0) if len(graph) > 1 else layout)
-        xy = np.array([self.positions[g] for g in active.tolist()]).reshape(-1, 2)
+            layout = nx.rescale_layout_dict(layout, scale=1.0) if len(graph) > 1 else layout
+            self.positions.update({int(active[node]): where for node, where in layout.items()})
+        xy = np.array([self.positions[group] for group in active.tolist()]).reshape(-1, 2)
         self.nodes.set_offsets(xy)
         self.nodes.set_array(opinion[active])
         self.nodes.set_sizes(self.LARGEST_NODE * size[active] / max(size.max(initial=0), 1))
-        weights = np.array([w for _, _, w in graph.edges(data="weight")], dtype=float)
-        self.edges.set_segments([(self.positions[a], self.positions[b]) for a, b in graph.edges()])
+        first, second = np.nonzero(np.triu(shared, 1))
+        weights = shared[first, second].astype(float)
+        self.edges.set_segments(np.stack([xy[first], xy[second]], axis=1))
         self.edges.set_linewidths(0.2 + 3.0 * weights / weights.max() if weights.size else [])
         self.empty.set_visible(active.size == 0)
 
@@ -576,8 +577,9 @@ def CardView(model: SolidarityModel, version: int, card: Card, filename: str,
 
 
 def _filename(model: SolidarityModel, what: str) -> str:
+    # Without the step: a name that changes at every step would draw the button again at every step.
     name = getattr(model, "scenario_name", "") or "model"
-    return f"{name}-{what.replace(' ', '_')}-step{model.steps}.png"
+    return f"{name}-{what.replace(' ', '_')}.png"
 
 
 @solara.component
