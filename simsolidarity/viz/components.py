@@ -533,7 +533,7 @@ def use_card(model: SolidarityModel, version: int, make: Callable[[SolidarityMod
     """This component's card for ``model`` (a new one after Reset, a change of theme or of ``key``), updated
     to the model's current step; ``version`` is Mesa's ``update_counter`` as the page read it.
     """
-    dark = solara.lab.use_dark_effective()  # follows the theme toggle and, on "auto", the browser's setting
+    dark = solara.lab.use_dark_effective()  # follows the theme toggle
     card = solara.use_memo(lambda: make(model, dark), [model, dark, key])
     solara.use_memo(lambda: card.update(model), [card, version])
     return card
