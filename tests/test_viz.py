@@ -673,6 +673,7 @@ def test_browser_shows_the_model_as_it_is_and_saves_what_it_shows(browser_tools,
         try:
             _at_step(page, 0, 200)
             assert page.title() == "simsolidarity: baseline"
+            assert "runs on Solara" not in page.inner_text("body")  # no banner over the cards
             assert page_problems(page, expected) == []
             before = page.evaluate(IMAGE_HASHES)
             redraws = [_step(page, expected, 200) for _ in range(3)]

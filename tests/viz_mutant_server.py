@@ -15,8 +15,9 @@ import sys
 
 from PIL import Image
 
+from simsolidarity.running.scenario import resolve_scenario_path
 from simsolidarity.viz import components
-from simsolidarity.viz.server import APP_PATH, SCENARIO_VARIABLE
+from simsolidarity.viz.server import APP_PATH, server_environment
 
 
 def _tiny_png() -> bytes:
@@ -36,8 +37,7 @@ def break_cards() -> None:
 
 def main(port: str) -> None:
     break_cards()
-    os.environ.setdefault(SCENARIO_VARIABLE, "baseline")
-    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    os.environ.update(server_environment(resolve_scenario_path("baseline").resolve(), None))  # as viz serves it
     from solara.__main__ import main as solara_main
 
     sys.argv = ["solara", "run", str(APP_PATH), "--host", "127.0.0.1", "--port", port, "--no-open",

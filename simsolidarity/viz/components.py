@@ -472,7 +472,9 @@ class TrendCard(Card):
         ax.set_xlabel("step")
         ax.set_ylabel(self.trend.ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small", frameon=False)
+        # Centred on the figure, not the axes: two labels of a line each fit its whole width.
+        self.figure.legend(handles=list(self.lines.values()), loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+                           fontsize="small", frameon=False, handlelength=1.5, columnspacing=1.2)
         self.dynamic = list(self.lines.values())
 
     def update(self, model: SolidarityModel) -> None:

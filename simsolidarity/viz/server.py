@@ -72,10 +72,13 @@ def solara_command(host: str, port: int, app: Path = APP_PATH) -> list[str]:
 
 
 def server_environment(scenario: Path, assets: Path | None) -> dict[str, str]:
-    """The child's environment: the scenario to serve, the asset cache if any, no telemetry, one warning less."""
+    """The child's environment: the scenario to serve, the asset cache if any, no telemetry, no banner, one
+    warning less."""
     env = dict(os.environ)
     env[SCENARIO_VARIABLE] = str(scenario)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    # Solara's "runs on Solara" banner is fixed to the window's corner, over whatever card scrolls under it.
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"
     env["PYTHONWARNINGS"] = ",".join(filter(None, (env.get("PYTHONWARNINGS"), QUIET_WARNINGS)))
     if assets is not None:
         env[CACHE_DIR_VARIABLE] = str(assets)
