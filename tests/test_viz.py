@@ -619,12 +619,13 @@ def _at_step(page, step: int, end: int) -> None:
 def _steady_step(page) -> int:
     """The step the page shows once it stays the same for 0.4 s (a step under way when Play was paused ends)."""
     last = None
-    while True:
+    for _ in range(25):
         now = int(re.search(r"step (\d+) of", page.inner_text("body")).group(1))
         if now == last:
             return now
         last = now
         page.wait_for_timeout(400)
+    pytest.fail(f"the step shown did not settle after Play was paused (last: {last})")
 
 
 def _type_in(page, label: str, text: str) -> None:
