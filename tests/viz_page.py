@@ -18,7 +18,6 @@ import numpy as np
 from PIL import Image
 
 from simsolidarity.running.scenario import load_scenario
-from simsolidarity.viz.appmodel import VizModel
 from simsolidarity.viz.components import DPI, FIGSIZE, all_cards
 
 #: The cards that must be in view without scrolling at 1400 x 900: the four questions, the map, the network.
@@ -65,8 +64,9 @@ class Expected:
     """The model the page should show, stepped as the page steps it, with the cards drawn at every step."""
 
     def __init__(self, scenario: str = "baseline") -> None:
-        loaded = load_scenario(scenario)
-        self.model = VizModel(loaded.model, rng=loaded.seed, scenario_name=loaded.name, run_until=loaded.steps)
+        from simsolidarity.viz.app import initial_model  # imports Solara: only where a page is checked
+
+        self.model = initial_model(load_scenario(scenario))
         self.cards = dict(zip(CARDS, _in_title_order(all_cards(self.model)), strict=True))
         for card in self.cards.values():
             card.png()
