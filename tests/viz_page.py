@@ -67,7 +67,8 @@ class Expected:
         from simsolidarity.viz.app import initial_model  # imports Solara: only where a page is checked
 
         self.model = initial_model(load_scenario(scenario))
-        self.cards = dict(zip(CARDS, _in_title_order(all_cards(self.model)), strict=True))
+        self.cards = {card.title: card for card in all_cards(self.model)}
+        assert sorted(self.cards) == sorted(CARDS), sorted(self.cards)
         for card in self.cards.values():
             card.png()
 
@@ -76,11 +77,6 @@ class Expected:
         for card in self.cards.values():
             card.update(self.model)
             card.png()  # the page draws each step over its kept frame: so does this
-
-
-def _in_title_order(cards: list) -> list:
-    by_title = {card.title: card for card in cards}
-    return [by_title[title] for title in CARDS]
 
 
 def _shown_number(text: str) -> float:

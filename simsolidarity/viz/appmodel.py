@@ -138,4 +138,4 @@ class VizModel(SolidarityModel):
     def _step_within_run(self) -> None:
         if self.running:
             self._clock_step()
-        self.running = self.run_until is None or self.steps < self.run_until
+        self.stop_at(self.run_until)
